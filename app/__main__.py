@@ -1,0 +1,78 @@
+"""Command line: python -m app seed {check,load,init,schema} ..."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from app.config import get_settings
+from app.seed_schema import SeedError, json_schema, read_seed
+
+
+def _seed_check(args: argparse.Namespace) -> int:
+    seed = read_seed(args.file)
+    m = seed.meetings
+    print(
+        f"{args.file}: valid: {len(seed.people)} people, {len(seed.documents)} documents, "
+        f"{len(m)} meetings, {sum(len(x.directives) for x in m)} directives, "
+        f"{sum(len(x.shortcomings) for x in m)} shortcomings"
+    )
+    return 0
+
+
+def _seed_load(args: argparse.Namespace) -> int:
+    from app.db import create_db_engine
+    from app.seeding import create_schema, load_seed
+
+    seed = read_seed(args.file)  # validated in full before the database is opened
+    engine = create_db_engine(get_settings())
+    create_schema(engine)
+    report = load_seed(engine, seed)
+    print(f"{args.file}: {report.summary()}")
+    return 0
+
+
+def _seed_init(_args: argparse.Namespace) -> int:
+    from app.db import create_db_engine
+    from app.startup import prepare_database
+
+    settings = get_settings()
+    prepare_database(create_db_engine(settings), settings)
+    print(f"database ready ({settings.database_url.split('@')[-1]})")
+    return 0
+
+
+def _seed_schema(_args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description="Meeting records API tools")
+    sub = parser.add_subparsers(dest="group", required=True)
+    seed = sub.add_parser("seed", help="seed files").add_subparsers(dest="command", required=True)
+    check = seed.add_parser("check", help="validate a seed file without touching any database")
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=_seed_check)
+    load = seed.add_parser("load", help="load a seed file (records already present, by slug, are kept)")
+    load.add_argument("file", type=Path)
+    load.set_defaults(func=_seed_load)
+    init = seed.add_parser("init", help="create the schema and load SEED_FILE if the database is empty")
+    init.set_defaults(func=_seed_init)
+    schema = seed.add_parser("schema", help="print the JSON Schema of seed files")
+    schema.set_defaults(func=_seed_schema)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code: int = args.func(args)
+    except SeedError as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

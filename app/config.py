@@ -1,0 +1,40 @@
+"""Settings, read from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{ROOT / 'data' / 'meetings.db'}",
+        description="SQLAlchemy URL: sqlite:///FILE (default) or postgresql+psycopg://...",
+    )
+    seed_file: Path = ROOT / "data" / "seed.json"
+    load_seed_on_start: bool = True
+    sqlite_driver: Literal["sqlcipher3", "sqlite3"] = Field(
+        default="sqlcipher3",
+        description="DB-API module for SQLite: sqlcipher3 bundles a current SQLite "
+        "(3.53) with FTS5; sqlite3 is Python's own (3.40 here, WAL refused).",
+    )
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    page_size_default: int = Field(default=20, ge=1)
+    page_size_max: int = Field(default=100, ge=1)
+    public_base_url: str | None = Field(
+        default=None, description="Base URL used in Link headers; default: from the request."
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

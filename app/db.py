@@ -1,0 +1,154 @@
+"""Engine, sessions and the SQLite/PostgreSQL specifics.
+
+SQLite runs in WAL mode with synchronous=NORMAL, foreign keys on and a busy
+timeout. pysqlite's own transaction handling is switched off so that we emit
+BEGIN ourselves: writers use BEGIN IMMEDIATE (the write lock is taken up front,
+so two writers queue on the busy timeout instead of failing half-way).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+from app.config import Settings, get_settings
+
+log = logging.getLogger("app.db")
+
+# The WAL-reset bug: SQLite 3.7.0 to 3.51.2 can corrupt a WAL database when two
+# connections write or checkpoint at once. Fixed in 3.51.3, back-ported to
+# 3.50.7 and 3.44.6.
+_WAL_BUG_FIRST = (3, 7, 0)
+_WAL_BUG_LAST = (3, 51, 2)
+_WAL_FIXED_BACKPORTS = ((3, 50, 7), (3, 44, 6))
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    parts = [int(p) for p in version.split(".")[:3]]
+    while len(parts) < 3:
+        parts.append(0)
+    return parts[0], parts[1], parts[2]
+
+
+def wal_is_safe(version: str) -> bool:
+    v = parse_version(version)
+    if not (_WAL_BUG_FIRST <= v <= _WAL_BUG_LAST):
+        return True
+    return any(v[:2] == fix[:2] and v >= fix for fix in _WAL_FIXED_BACKPORTS)
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    backend: str
+    version: str
+    journal_mode: str | None
+
+
+def _sqlite_module(settings: Settings) -> Any:
+    if settings.sqlite_driver == "sqlcipher3":
+        import sqlcipher3.dbapi2 as module
+
+        return module
+    import sqlite3
+
+    return sqlite3
+
+
+def create_db_engine(settings: Settings | None = None) -> Engine:
+    settings = settings or get_settings()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            pool_pre_ping=True,
+        )
+    module = _sqlite_module(settings)
+    memory = url.database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {
+        "module": module,
+        "connect_args": {
+            "check_same_thread": False,
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+        },
+    }
+    if memory:
+        kwargs["poolclass"] = StaticPool
+    else:
+        kwargs["pool_size"] = settings.db_pool_size
+        kwargs["max_overflow"] = settings.db_pool_size
+    engine = create_engine(url, **kwargs)
+    wal = not memory and wal_is_safe(module.sqlite_version)
+    if not memory and not wal:
+        log.warning(
+            "SQLite %s has the WAL-reset bug: using the rollback journal instead of WAL",
+            module.sqlite_version,
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(settings.sqlite_busy_timeout_ms)}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if not memory:
+            cur.execute(f"PRAGMA journal_mode = {'WAL' if wal else 'DELETE'}")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def database_info(engine: Engine) -> DatabaseInfo:
+    with engine.connect() as conn:
+        if is_sqlite(engine):
+            version = conn.execute(text("select sqlite_version()")).scalar_one()
+            mode = conn.execute(text("PRAGMA journal_mode")).scalar_one()
+            return DatabaseInfo("sqlite", str(version), str(mode))
+        version = conn.execute(text("show server_version")).scalar_one()
+        return DatabaseInfo("postgresql", str(version), None)
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine to write with: on SQLite its transactions BEGIN IMMEDIATE."""
+    return engine.execution_options(sqlite_immediate=True) if is_sqlite(engine) else engine
+
+
+_engine: Engine | None = None
+
+
+def get_engine() -> Engine:
+    global _engine
+    if _engine is None:
+        _engine = create_db_engine()
+    return _engine
+
+
+def set_engine(engine: Engine | None) -> None:
+    global _engine
+    _engine = engine
+
+
+def get_session() -> Iterator[Session]:
+    with Session(get_engine()) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

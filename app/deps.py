@@ -1,0 +1,102 @@
+"""Typed, constrained parameters and the helpers that list and load records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import Path, Query, Request, Response
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.models.common import Page
+from app.pagination import paginate
+from app.resources import Resource
+from app.search import matching_record_ids
+
+_settings = get_settings()
+MAX_ID = 2**63 - 1
+
+RecordRef = Annotated[
+    str,
+    Path(
+        pattern=r"^(?:[1-9][0-9]{0,17}|[a-z0-9]+(?:-[a-z0-9]+)*)$",
+        max_length=120,
+        description="Integer id, or the record's slug.",
+        examples=["1"],
+    ),
+]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=_settings.page_size_max,
+        description=f"Page size (default {_settings.page_size_default}, at most {_settings.page_size_max}).",
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=2000,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="`next_cursor` of the previous page.",
+    ),
+]
+TextQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=200,
+        description="Words to match, folded like /search: case, diacritics and đ/d do not matter.",
+        examples=["dang ky"],
+    ),
+]
+DateFrom = Annotated[dt.date | None, Query(description="Meetings on or after this day.")]
+DateTo = Annotated[dt.date | None, Query(description="Meetings on or before this day.")]
+DEFAULT_LIMIT = _settings.page_size_default
+
+
+def sort_param(resource: Resource) -> Any:
+    return Query(
+        pattern=resource.sorting.pattern(),
+        max_length=200,
+        description=resource.sorting.description(),
+    )
+
+
+def list_page(
+    session: Session,
+    resource: Resource,
+    request: Request,
+    response: Response,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    q: str | None,
+    sort: str | None,
+    cursor: str | None,
+    limit: int,
+    stmt: Select[Any] | None = None,
+) -> Page[Any]:
+    stmt = resource.select() if stmt is None else stmt
+    if q is not None:
+        where = [*where, resource.table.c.id.in_(matching_record_ids(session, resource.name, q))]
+    if where:
+        stmt = stmt.where(*where)
+    result = paginate(session, stmt, resource.sorting, sort=sort, cursor=cursor, limit=limit)
+    if result.next_cursor:
+        set_next_link(request, response, result.next_cursor)
+    return Page(
+        items=[resource.to_public(r) for r in result.rows],
+        total=result.total,
+        next_cursor=result.next_cursor,
+    )
+
+
+def set_next_link(request: Request, response: Response, cursor: str) -> None:
+    url = request.url.include_query_params(cursor=cursor)
+    base = _settings.public_base_url
+    link = f"{base.rstrip('/')}{url.path}?{url.query}" if base else str(url)
+    response.headers["Link"] = f'<{link}>; rel="next"'

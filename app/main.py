@@ -1,0 +1,96 @@
+"""The application: routers under /api/v1, problem+json errors, ETags, offline docs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
+from starlette.concurrency import run_in_threadpool
+
+from app import errors
+from app.config import get_settings
+from app.db import get_engine
+from app.etag import ETagMiddleware
+from app.models.common import Problem
+from app.routers import (
+    directives,
+    documents,
+    findings,
+    health,
+    meetings,
+    participants,
+    people,
+    search,
+    shortcomings,
+)
+from app.seed_schema import SeedError
+from app.startup import prepare_database
+
+log = logging.getLogger("app")
+
+DESCRIPTION = """
+Records of government meetings: the meeting, who took part and in what office,
+the directives issued and their follow-up, the shortcomings found, the positive
+findings and the documents cited, each with the verbatim passage of the source
+it comes from.
+
+* Collections share one envelope, `{"items": [...], "total": N, "next_cursor": ...}`,
+  with keyset pagination (`cursor`, `limit`) and a `Link: rel="next"` header.
+* Records are addressed by integer id or by slug.
+* Search and text filters ignore case, diacritics (đ/d too) and Unicode normal form.
+* Every GET answers with an `ETag`; send it back in `If-None-Match` for a 304.
+* Every error is an RFC 9457 `application/problem+json` document.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    try:
+        await run_in_threadpool(prepare_database, get_engine(), get_settings())
+    except SeedError as exc:
+        log.error("the seed file cannot be loaded:\n%s", exc.report())
+        raise
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPIOffline(
+        title="Meeting records API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    errors.install(app)
+    app.add_middleware(ETagMiddleware)
+    api = APIRouter(prefix="/api/v1")
+    for module in (meetings, people, participants, directives, shortcomings, findings, documents, search):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(problem_schema.pop("$defs", {}))
+            components["Problem"] = problem_schema
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

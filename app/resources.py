@@ -1,0 +1,170 @@
+"""How each resource is read: its SELECT (plain columns, no ORM objects), sort
+keys, public model and search type. Routers build on these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.models import (
+    Directive,
+    Document,
+    Finding,
+    Meeting,
+    MeetingDocument,
+    Participant,
+    Person,
+    Shortcoming,
+)
+from app.models.directive import DirectivePublic
+from app.models.document import CitationPublic, DocumentPublic
+from app.models.finding import FindingPublic
+from app.models.meeting import MeetingPublic
+from app.models.participant import ParticipantPublic
+from app.models.person import PersonPublic
+from app.models.shortcoming import ShortcomingPublic
+from app.pagination import Sorting, SortKey
+
+
+def table(model: Any) -> Table:
+    t: Table = model.__table__
+    return t
+
+
+meeting_t = table(Meeting)
+person_t = table(Person)
+participant_t = table(Participant)
+directive_t = table(Directive)
+shortcoming_t = table(Shortcoming)
+finding_t = table(Finding)
+document_t = table(Document)
+citation_t = table(MeetingDocument)
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str  # singular, as in error messages and search hit types
+    path: str  # collection path under /api/v1
+    table: Table
+    public: type[Any]
+    sorting: Sorting
+
+    def select(self) -> Select[Any]:
+        return select(*self.table.c)
+
+    def to_public(self, row: Any) -> Any:
+        return self.public.model_validate(dict(row))
+
+    def get(self, session: Session, ref: str) -> Any:
+        """Load by integer id or slug, or raise 404."""
+        stmt = self.select().where(self.ref_clause(ref))
+        row = session.execute(stmt).mappings().first()
+        if row is None:
+            raise NotFound(f"No {self.name} with id or slug {ref!r}.")
+        return self.to_public(row)
+
+    def ref_clause(self, ref: str) -> ColumnElement[bool]:
+        if ref.isdigit():
+            return self.table.c.id == int(ref)
+        return self.table.c.slug == ref
+
+
+class _Participants(Resource):
+    def select(self) -> Select[Any]:
+        return select(*participant_t.c, person_t.c.full_name.label("person_name")).join(
+            person_t, person_t.c.id == participant_t.c.person_id
+        )
+
+
+class _Directives(Resource):
+    def select(self) -> Select[Any]:
+        return (
+            select(
+                *directive_t.c,
+                participant_t.c.person_id.label("issued_by_person_id"),
+                person_t.c.full_name.label("issued_by_name"),
+            )
+            .join(participant_t, participant_t.c.id == directive_t.c.issued_by)
+            .join(person_t, person_t.c.id == participant_t.c.person_id)
+        )
+
+
+def _sorting(t: Table, default: str, **extra: SortKey) -> Sorting:
+    keys = {"id": SortKey.integer(t.c.id)}
+    if "meeting_id" in t.c:
+        keys["meeting_id"] = SortKey.integer(t.c.meeting_id)
+    keys.update(extra)
+    return Sorting(keys=keys, default=default)
+
+
+MEETINGS = Resource(
+    "meeting",
+    "/meetings",
+    meeting_t,
+    MeetingPublic,
+    Sorting(
+        keys={
+            "date": SortKey.date(meeting_t.c.date),
+            "title": SortKey.text(meeting_t.c.title),
+            "id": SortKey.integer(meeting_t.c.id),
+        },
+        default="-date",
+    ),
+)
+PEOPLE = Resource(
+    "person",
+    "/people",
+    person_t,
+    PersonPublic,
+    _sorting(person_t, "full_name", full_name=SortKey.text(person_t.c.name_folded)),
+)
+PARTICIPANTS = _Participants(
+    "participant",
+    "/participants",
+    participant_t,
+    ParticipantPublic,
+    _sorting(participant_t, "id", role=SortKey.text(participant_t.c.role)),
+)
+DIRECTIVES = _Directives(
+    "directive",
+    "/directives",
+    directive_t,
+    DirectivePublic,
+    _sorting(directive_t, "id", status=SortKey.text(directive_t.c.status)),
+)
+SHORTCOMINGS = Resource(
+    "shortcoming", "/shortcomings", shortcoming_t, ShortcomingPublic, _sorting(shortcoming_t, "id")
+)
+FINDINGS = Resource("finding", "/findings", finding_t, FindingPublic, _sorting(finding_t, "id"))
+DOCUMENTS = Resource(
+    "document",
+    "/documents",
+    document_t,
+    DocumentPublic,
+    _sorting(
+        document_t,
+        "id",
+        title=SortKey.text(document_t.c.title),
+        kind=SortKey.text(document_t.c.kind),
+    ),
+)
+
+
+class _Citations(Resource):
+    def select(self) -> Select[Any]:
+        return select(*document_t.c, citation_t.c.meeting_id, citation_t.c.source_quote).join(
+            citation_t, citation_t.c.document_id == document_t.c.id
+        )
+
+
+CITATIONS = _Citations(
+    "document",
+    "/documents",
+    document_t,
+    CitationPublic,
+    _sorting(document_t, "id", title=SortKey.text(document_t.c.title), kind=SortKey.text(document_t.c.kind)),
+)

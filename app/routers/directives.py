@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.db import SessionDep
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    DateFrom,
+    DateTo,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    list_page,
+    sort_param,
+)
+from app.models.common import Page
+from app.models.directive import DirectivePublic
+from app.openapi_docs import LIST, READ
+from app.resources import DIRECTIVES, directive_t, participant_t
+from app.routers.filters import meeting_filters
+from app.seed_schema import DirectiveStatus
+
+router = APIRouter(prefix="/directives", tags=["directives"])
+
+
+@router.get("", responses=LIST, summary="List directives")
+def read_directives(
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    meeting_id: IdFilter = None,
+    issued_by: Annotated[IdFilter, Query(description="Participant id of the issuer.")] = None,
+    person_id: Annotated[IdFilter, Query(description="Person id of the issuer.")] = None,
+    status: Annotated[DirectiveStatus | None, Query()] = None,
+    document_id: Annotated[
+        IdFilter, Query(description="Only directives of meetings citing this document.")
+    ] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    q: TextQuery = None,
+    sort: Annotated[str | None, sort_param(DIRECTIVES)] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[DirectivePublic]:
+    where = meeting_filters(directive_t, meeting_id, document_id, date_from, date_to)
+    if issued_by is not None:
+        where.append(directive_t.c.issued_by == issued_by)
+    if person_id is not None:
+        where.append(participant_t.c.person_id == person_id)
+    if status is not None:
+        where.append(directive_t.c.status == status.value)
+    return list_page(
+        session, DIRECTIVES, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/{ref}", responses=READ, summary="Read one directive")
+def read_directive(ref: RecordRef, session: SessionDep) -> DirectivePublic:
+    directive: DirectivePublic = DIRECTIVES.get(session, ref)
+    return directive

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
+
+from app.db import SessionDep
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    DateFrom,
+    DateTo,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    list_page,
+    sort_param,
+)
+from app.models.common import Page
+from app.models.directive import DirectivePublic
+from app.models.document import CitationPublic
+from app.models.finding import FindingPublic
+from app.models.meeting import MeetingDetail, MeetingPublic
+from app.models.participant import ParticipantPublic
+from app.models.shortcoming import ShortcomingPublic
+from app.openapi_docs import LIST, READ
+from app.resources import (
+    CITATIONS,
+    DIRECTIVES,
+    FINDINGS,
+    MEETINGS,
+    PARTICIPANTS,
+    SHORTCOMINGS,
+    Resource,
+    citation_t,
+    meeting_t,
+    participant_t,
+)
+
+router = APIRouter(prefix="/meetings", tags=["meetings"])
+
+INCLUDABLE: dict[str, Resource] = {
+    "participants": PARTICIPANTS,
+    "directives": DIRECTIVES,
+    "shortcomings": SHORTCOMINGS,
+    "findings": FINDINGS,
+    "documents": CITATIONS,
+}
+_names = "|".join(INCLUDABLE)
+Include = Annotated[
+    str | None,
+    Query(
+        pattern=rf"^({_names})(,({_names}))*$",
+        max_length=200,
+        description="Related records to embed, comma-separated: " + ", ".join(INCLUDABLE) + ".",
+        examples=["participants,directives,shortcomings,documents"],
+    ),
+]
+
+
+def meeting_ref(ref: RecordRef, session: SessionDep) -> MeetingPublic:
+    """Load the meeting named in the path, or answer 404."""
+    meeting: MeetingPublic = MEETINGS.get(session, ref)
+    return meeting
+
+
+MeetingDep = Annotated[MeetingPublic, Depends(meeting_ref)]
+
+
+@router.get("", responses=LIST, summary="List meetings")
+def read_meetings(
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    document_id: Annotated[IdFilter, Query(description="Only meetings that cite this document.")] = None,
+    person_id: Annotated[IdFilter, Query(description="Only meetings this person took part in.")] = None,
+    q: TextQuery = None,
+    sort: Annotated[str | None, sort_param(MEETINGS)] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[MeetingPublic]:
+    where = []
+    if date_from is not None:
+        where.append(meeting_t.c.date >= date_from)
+    if date_to is not None:
+        where.append(meeting_t.c.date <= date_to)
+    if document_id is not None:
+        where.append(
+            meeting_t.c.id.in_(select(citation_t.c.meeting_id).where(citation_t.c.document_id == document_id))
+        )
+    if person_id is not None:
+        where.append(
+            meeting_t.c.id.in_(
+                select(participant_t.c.meeting_id).where(participant_t.c.person_id == person_id)
+            )
+        )
+    return list_page(
+        session, MEETINGS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/{ref}", responses=READ, summary="Read one meeting", response_model_exclude_unset=True)
+def read_meeting(meeting: MeetingDep, session: SessionDep, include: Include = None) -> MeetingDetail:
+    data: dict[str, Any] = meeting.model_dump()
+    for name in dict.fromkeys(include.split(",")) if include else ():
+        resource = INCLUDABLE[name]
+        column = citation_t.c.meeting_id if resource is CITATIONS else resource.table.c.meeting_id
+        stmt = resource.select().where(column == meeting.id).order_by(resource.table.c.id)
+        data[name] = [resource.to_public(r) for r in session.execute(stmt).mappings()]
+    return MeetingDetail.model_validate(data)
+
+
+def _nested(resource: Resource, public: Any, summary: str) -> None:
+    column = citation_t.c.meeting_id if resource is CITATIONS else resource.table.c.meeting_id
+
+    def handler(
+        meeting: MeetingDep,
+        session: SessionDep,
+        request: Request,
+        response: Response,
+        q: TextQuery = None,
+        sort: Annotated[str | None, sort_param(resource)] = None,
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Any:
+        return list_page(
+            session,
+            resource,
+            request,
+            response,
+            where=[column == meeting.id],
+            q=q,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    name = resource.path.strip("/")
+    handler.__name__ = f"read_meeting_{name}"
+    router.add_api_route(
+        f"/{{ref}}/{name}",
+        handler,
+        methods=["GET"],
+        response_model=Page[public],
+        responses=READ,
+        summary=summary,
+    )
+
+
+_nested(PARTICIPANTS, ParticipantPublic, "List the participants of a meeting")
+_nested(DIRECTIVES, DirectivePublic, "List the directives issued at a meeting")
+_nested(SHORTCOMINGS, ShortcomingPublic, "List the shortcomings a meeting found")
+_nested(FINDINGS, FindingPublic, "List the positive findings a meeting reported")
+_nested(CITATIONS, CitationPublic, "List the documents a meeting cites")

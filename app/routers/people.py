@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select
+
+from app.db import SessionDep
+from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
+from app.models.common import Page
+from app.models.person import PersonPublic
+from app.openapi_docs import LIST, READ
+from app.resources import PEOPLE, participant_t, person_t
+from app.text import fold
+
+router = APIRouter(prefix="/people", tags=["people"])
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@router.get("", responses=LIST, summary="List people")
+def read_people(
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Part of the name; case, diacritics and đ/d are ignored.",
+            examples=["vo thanh hao"],
+        ),
+    ] = None,
+    meeting_id: Annotated[IdFilter, Query(description="Only people who took part in this meeting.")] = None,
+    q: TextQuery = None,
+    sort: Annotated[str | None, sort_param(PEOPLE)] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[PersonPublic]:
+    where = []
+    if name is not None:
+        where.append(person_t.c.name_folded.like(f"%{_like_escape(fold(name))}%", escape="\\"))
+    if meeting_id is not None:
+        where.append(
+            person_t.c.id.in_(
+                select(participant_t.c.person_id).where(participant_t.c.meeting_id == meeting_id)
+            )
+        )
+    return list_page(
+        session, PEOPLE, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/{ref}", responses=READ, summary="Read one person")
+def read_person(ref: RecordRef, session: SessionDep) -> PersonPublic:
+    person: PersonPublic = PEOPLE.get(session, ref)
+    return person

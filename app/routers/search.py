@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.db import SessionDep
+from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, set_next_link
+from app.models.common import Page
+from app.models.search import HitType, SearchHit
+from app.openapi_docs import LIST
+from app.search import query_tokens, search
+from app.text import snippet
+
+router = APIRouter(tags=["search"])
+
+_PATHS = {
+    HitType.meeting: "meetings",
+    HitType.person: "people",
+    HitType.participant: "participants",
+    HitType.directive: "directives",
+    HitType.shortcoming: "shortcomings",
+    HitType.finding: "findings",
+    HitType.document: "documents",
+}
+
+
+@router.get("/search", responses=LIST, summary="Search every kind of record")
+def search_records(
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Words to find. Case, diacritics (đ/d too) and Unicode normal form do not "
+            "matter: `dang ky` finds `đăng ký`. Every word must match; the last may be a prefix.",
+            examples=["dang ky"],
+        ),
+    ],
+    type: Annotated[list[HitType] | None, Query(description="Only hits of these types (repeatable).")] = None,
+    meeting_id: Annotated[IdFilter, Query(description="Only records of this meeting.")] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[SearchHit]:
+    result = search(
+        session,
+        q,
+        types=[t.value for t in type] if type else None,
+        meeting_id=meeting_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    toks = query_tokens(q)
+    if result.next_cursor:
+        set_next_link(request, response, result.next_cursor)
+    items = [
+        SearchHit(
+            type=row["type"],
+            id=row["record_id"],
+            meeting_id=row["meeting_id"],
+            title=row["title"],
+            snippet=snippet(row["title"] + "\n" + row["body"] if row["body"] else row["title"], toks),
+            url=f"/api/v1/{_PATHS[HitType(row['type'])]}/{row['record_id']}",
+            score=round(float(row["score"]), 6),
+        )
+        for row in result.rows
+    ]
+    return Page(items=items, total=result.total, next_cursor=result.next_cursor)

@@ -1,0 +1,96 @@
+"""Full-text search over the folded index, with the same semantics on both back ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from app.errors import InvalidParameter
+from app.models.search import SearchDocument
+from app.pagination import PageResult, Sorting, SortKey, decode_cursor, encode_cursor, keyset_after
+from app.text import tokens
+
+MAX_TOKENS = 16
+doc_t: Any = SearchDocument.__table__  # type: ignore[attr-defined]
+fts_t = table("search_fts", column("rowid"), column("folded"))
+
+
+def query_tokens(q: str) -> list[str]:
+    toks = [t for t in tokens(q) if t.replace("_", "")][:MAX_TOKENS]
+    toks = [t.replace("_", "") for t in toks]
+    if not toks:
+        raise InvalidParameter("query.q", "the query has no letters or digits to search for")
+    return toks
+
+
+def _fts5_query(toks: list[str]) -> str:
+    # Every word must match; the last one may be a prefix (the user is still typing).
+    return " ".join(f'"{t}"' for t in toks[:-1]) + (" " if len(toks) > 1 else "") + f'"{toks[-1]}"*'
+
+
+def _tsquery(toks: list[str]) -> str:
+    return " & ".join([*toks[:-1], f"{toks[-1]}:*"])
+
+
+def _matches(dialect: str, toks: list[str]) -> tuple[Select[Any], ColumnElement[Any]]:
+    """A SELECT of matching search_document rows and its score (higher is better)."""
+    if dialect == "sqlite":
+        score = (-func.bm25(literal_column("search_fts"))).label("score")
+        stmt = (
+            select(doc_t.c.id)
+            .select_from(fts_t.join(doc_t, doc_t.c.id == fts_t.c.rowid))
+            .where(text("search_fts MATCH :fts").bindparams(fts=_fts5_query(toks)))
+        )
+        return stmt, score
+    vector = func.to_tsvector(literal_column("'simple'::regconfig"), doc_t.c.folded)
+    query = func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(toks))
+    score = func.ts_rank(vector, query).label("score")
+    return select(doc_t.c.id).where(vector.op("@@")(query)), score
+
+
+def matching_record_ids(session: Session, type_: str, q: str) -> Select[Any]:
+    """Subquery of record ids of one type whose text matches q (for ?q= filters)."""
+    toks = query_tokens(q)
+    stmt, _ = _matches(session.get_bind().dialect.name, toks)
+    return stmt.with_only_columns(doc_t.c.record_id).where(doc_t.c.type == type_)
+
+
+SEARCH_SORTING = Sorting(
+    keys={"score": SortKey.number(column("score")), "id": SortKey.integer(column("id"))}, default="-score"
+)
+
+
+def search(
+    session: Session,
+    q: str,
+    *,
+    types: list[str] | None,
+    meeting_id: int | None,
+    cursor: str | None,
+    limit: int,
+) -> PageResult:
+    toks = query_tokens(q)
+    stmt, score = _matches(session.get_bind().dialect.name, toks)
+    stmt = stmt.add_columns(
+        doc_t.c.type, doc_t.c.record_id, doc_t.c.meeting_id, doc_t.c.title, doc_t.c.body, score
+    )
+    if types:
+        stmt = stmt.where(doc_t.c.type.in_(types))
+    if meeting_id is not None:
+        stmt = stmt.where(doc_t.c.meeting_id == meeting_id)
+    ranked = stmt.subquery("ranked")
+    total = session.execute(select(func.count()).select_from(ranked)).scalar_one()
+    page = select(ranked)
+    if cursor:
+        keys = [SEARCH_SORTING.keys["score"], SEARCH_SORTING.keys["id"]]
+        values = decode_cursor(cursor, "-score,id", keys)
+        page = page.where(keyset_after([ranked.c.score, ranked.c.id], [True, False], values))
+    page = page.order_by(ranked.c.score.desc(), ranked.c.id.asc()).limit(limit + 1)
+    rows = list(session.execute(page).mappings())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor("-score,id", [rows[-1]["score"], rows[-1]["id"]])
+    return PageResult(rows, total, next_cursor)

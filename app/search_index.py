@@ -1,0 +1,51 @@
+"""The full-text index over search_document.folded, per back end.
+
+Both back ends index the same folded text (see app.text.fold), so a query
+matches the same records on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import DDL, event
+
+from app.models.search import SearchDocument
+from app.text import fold
+
+SQLITE_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
+    "folded, content='search_document', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS search_document_ai AFTER INSERT ON search_document BEGIN "
+    "INSERT INTO search_fts(rowid, folded) VALUES (new.id, new.folded); END",
+    "CREATE TRIGGER IF NOT EXISTS search_document_ad AFTER DELETE ON search_document BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, folded) VALUES ('delete', old.id, old.folded); END",
+    "CREATE TRIGGER IF NOT EXISTS search_document_au AFTER UPDATE ON search_document BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, folded) VALUES ('delete', old.id, old.folded); "
+    "INSERT INTO search_fts(rowid, folded) VALUES (new.id, new.folded); END",
+]
+POSTGRESQL_DDL = [
+    "CREATE INDEX IF NOT EXISTS ix_search_document_fts ON search_document "
+    "USING gin (to_tsvector('simple', folded))",
+]
+
+_table: Any = SearchDocument.__table__  # type: ignore[attr-defined]
+for _stmt in SQLITE_DDL:
+    event.listen(_table, "after_create", DDL(_stmt).execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
+for _stmt in POSTGRESQL_DDL:
+    event.listen(_table, "after_create", DDL(_stmt).execute_if(dialect="postgresql"))  # type: ignore[no-untyped-call]
+
+
+def search_row(
+    type_: str, record_id: int, meeting_id: int | None, title: str, *texts: str | None
+) -> dict[str, Any]:
+    body = "\n".join(t for t in texts if t)
+    return {
+        "type": type_,
+        "record_id": record_id,
+        "meeting_id": meeting_id,
+        "title": title,
+        "body": body,
+        "folded": fold(title + "\n" + body),
+    }

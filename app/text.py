@@ -1,0 +1,76 @@
+"""Vietnamese-aware text folding shared by search, filters and the seed loader.
+
+Folding removes what a user may leave out when typing: case, diacritics
+(including "đ", which is a letter of its own, not a combining mark) and the
+difference between Unicode normal forms. Folding is done per NFC character and
+keeps one output character for each, so an offset in the folded text is the
+same offset in the NFC original, which is what snippets rely on.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SPECIAL = {"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l"}
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    if char in _SPECIAL:
+        return _SPECIAL[char]
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    lowered = base.lower()
+    # Keep one character per input character so that offsets line up.
+    return lowered if len(lowered) == 1 else (lowered[:1] or " ")
+
+
+def fold(text: str) -> str:
+    """Fold case, diacritics and normal form: 'Đăng Ký' -> 'dang ky'."""
+    return "".join(_fold_char(c) for c in nfc(text))
+
+
+def tokens(text: str) -> list[str]:
+    """The folded words of a text, in order."""
+    return _WORD.findall(fold(text))
+
+
+def snippet(text: str, query_tokens: list[str], width: int = 160) -> str:
+    """A window of the original (NFC) text around the first matching token.
+
+    Matches are marked with « » so that clients can highlight them without
+    parsing HTML.
+    """
+    original = nfc(text)
+    folded = fold(original)
+    spans: list[tuple[int, int]] = []
+    for match in _WORD.finditer(folded):
+        word = match.group()
+        if any(word.startswith(tok) for tok in query_tokens):
+            spans.append(match.span())
+    if not spans:
+        return original[:width] + ("…" if len(original) > width else "")
+    first = spans[0][0]
+    start = max(0, first - width // 3)
+    end = min(len(original), start + width)
+    if start > 0:
+        # Begin at a word boundary.
+        space = original.rfind(" ", 0, start)
+        start = space + 1 if space != -1 and first - space < width // 2 else start
+    parts: list[str] = ["…" if start > 0 else ""]
+    cursor = start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        parts.append(original[cursor:s])
+        parts.append("«" + original[s:e] + "»")
+        cursor = e
+    parts.append(original[cursor:end])
+    parts.append("…" if end < len(original) else "")
+    return "".join(parts)
