@@ -19,6 +19,11 @@ class Settings(BaseSettings):
         default=f"sqlite:///{ROOT / 'data' / 'meetings.db'}",
         description="SQLAlchemy URL: sqlite:///FILE (default) or postgresql+psycopg://...",
     )
+    database_schema: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL only: the schema to use (search_path); default public.",
+    )
     seed_file: Path = ROOT / "data" / "seed.json"
     load_seed_on_start: bool = True
     sqlite_driver: Literal["sqlcipher3", "sqlite3"] = Field(

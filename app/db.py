@@ -65,8 +65,12 @@ def create_db_engine(settings: Settings | None = None) -> Engine:
     settings = settings or get_settings()
     url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite":
+        connect_args = {}
+        if settings.database_schema:
+            connect_args["options"] = f"-csearch_path={settings.database_schema}"
         return create_engine(
             url,
+            connect_args=connect_args,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             pool_pre_ping=True,
@@ -146,8 +150,11 @@ def set_engine(engine: Engine | None) -> None:
     _engine = engine
 
 
-def get_session() -> Iterator[Session]:
-    with Session(get_engine()) as session:
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_session(engine: EngineDep) -> Iterator[Session]:
+    with Session(engine) as session:
         yield session
 
 

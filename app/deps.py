@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.models.common import Page
 from app.pagination import paginate
-from app.resources import Resource
+from app.resources import MAX_ID, Resource
 from app.search import matching_record_ids
 
 _settings = get_settings()
-MAX_ID = 2**63 - 1
 
 RecordRef = Annotated[
     str,

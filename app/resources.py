@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy import ColumnElement, Select, Table, false, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+
+MAX_ID = 2**31 - 1  # ids are INTEGER columns on both back ends
 from app.models import (
     Directive,
     Document,
@@ -69,7 +71,9 @@ class Resource:
 
     def ref_clause(self, ref: str) -> ColumnElement[bool]:
         if ref.isdigit():
-            return self.table.c.id == int(ref)
+            value = int(ref)
+            # Ids are 32-bit integers on every back end: a larger one names nothing.
+            return self.table.c.id == value if value <= MAX_ID else false()
         return self.table.c.slug == ref
 
 

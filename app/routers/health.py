@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import database_info, get_engine
+from app.db import EngineDep, database_info
 from app.errors import Unavailable
 from app.openapi_docs import problems
 
@@ -28,9 +28,9 @@ async def read_health() -> Health:
 
 
 @router.get("/readyz", summary="Readiness: the database answers", responses=problems(503))
-def read_ready() -> Ready:
+def read_ready(engine: EngineDep) -> Ready:
     try:
-        info = database_info(get_engine())
+        info = database_info(engine)
     except SQLAlchemyError as exc:
         raise Unavailable(f"The database does not answer ({type(exc).__name__}).") from None
     return Ready(status="ok", database=info.backend, version=info.version, journal_mode=info.journal_mode)

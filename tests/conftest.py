@@ -1,0 +1,103 @@
+"""Fixtures: a fresh, seeded database per test, on SQLite or PostgreSQL.
+
+TEST_BACKEND=sqlite (default) gives every test its own SQLite file (WAL, as in
+production). TEST_BACKEND=postgresql gives every test an empty schema of its
+own in the database at TEST_POSTGRES_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+
+from app.config import ROOT, Settings
+from app.db import create_db_engine, get_engine
+from app.main import app
+from app.seed_schema import SeedFile, read_seed
+from app.startup import prepare_database
+
+BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SEED_FILE = ROOT / "data" / "seed.json"
+ARTICLE = ROOT.parent / "shared" / "source" / "000_42dfe0db393eb31b.txt"
+
+
+def pytest_report_header() -> str:
+    return f"database back end: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def seed() -> SeedFile:
+    return read_seed(SEED_FILE)
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for a brand-new, empty database of the back end under test."""
+    if BACKEND == "postgresql":
+        schema = "t_" + uuid.uuid4().hex[:16]
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        admin.dispose()
+        base: dict[str, object] = {"database_url": POSTGRES_URL, "database_schema": schema}
+    else:
+        base = {"database_url": f"sqlite:///{tmp_path / 'test.db'}"}
+    return Settings(seed_file=SEED_FILE, **{**base, **overrides})  # type: ignore[arg-type]
+
+
+def drop_settings_schema(settings: Settings) -> None:
+    if settings.database_schema:
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {settings.database_schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    s = make_settings(tmp_path)
+    yield s
+    drop_settings_schema(s)
+
+
+@pytest.fixture
+def empty_engine(settings: Settings) -> Iterator[Engine]:
+    """An engine on an empty database (no schema yet)."""
+    engine = create_db_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(empty_engine: Engine, settings: Settings) -> Engine:
+    """An engine on a database holding the schema and the seed."""
+    prepare_database(empty_engine, settings)
+    return empty_engine
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    app.dependency_overrides[get_engine] = lambda: engine
+    try:
+        yield TestClient(app, raise_server_exceptions=False)
+    finally:
+        app.dependency_overrides.clear()
+
+
+def problem_of(response: object) -> dict[str, object]:
+    """The problem+json body of an error response, checked for RFC 9457 shape."""
+    from httpx import Response
+
+    assert isinstance(response, Response)
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == response.status_code
+    assert isinstance(body["title"], str) and body["title"]
+    assert "type" in body
+    return body  # type: ignore[no-any-return]
