@@ -30,7 +30,7 @@ def _seed_load(args: argparse.Namespace) -> int:
     seed = read_seed(args.file)  # validated in full before the database is opened
     engine = create_db_engine(get_settings())
     create_schema(engine)
-    report = load_seed(engine, seed)
+    report = load_seed(engine, seed, file=args.file)
     print(f"{args.file}: {report.summary()}")
     return 0
 

@@ -92,7 +92,7 @@ class SourceSeed(_Strict):
     published_at: dt.datetime = Field(description="ISO 8601 with the local offset (+07:00).")
     author: ShortText | None = None
     photographer: ShortText | None = None
-    url: Annotated[str, Field(max_length=2000)] | None = None
+    url: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_nfc_text)] | None = None
     file: ShortText | None = Field(
         default=None, description="Name of the stored copy of the report, under shared/source/."
     )
@@ -158,7 +158,9 @@ class MeetingSeed(_Strict):
     starts_at: dt.datetime | None = Field(
         default=None, description="Start time with its offset, when the source gives one."
     )
-    timezone: ShortText = "Asia/Ho_Chi_Minh"
+    timezone: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_nfc_text)] = (
+        "Asia/Ho_Chi_Minh"
+    )
     organizer: ShortText
     format: MeetingFormat
     connection_points: list[ShortText] = Field(default_factory=list)

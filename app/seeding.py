@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
@@ -24,7 +25,7 @@ from app.models import (
     Shortcoming,
 )
 from app.search_index import search_row
-from app.seed_schema import SeedFile
+from app.seed_schema import SeedError, SeedFile
 from app.text import fold
 
 log = logging.getLogger("app.seeding")
@@ -88,11 +89,40 @@ def _existing(conn: Connection, model: Any, slugs: Sequence[str]) -> dict[str, i
     return found
 
 
-def load_seed(engine: Engine, seed: SeedFile, *, only_if_empty: bool = False) -> LoadReport:
+_CHILDREN: tuple[tuple[str, Any], ...] = (
+    ("participants", Participant),
+    ("directives", Directive),
+    ("shortcomings", Shortcoming),
+    ("findings", Finding),
+)
+
+
+def _slug_conflicts(conn: Connection, seed: SeedFile, present: dict[str, int]) -> list[str]:
+    """Slugs of a new meeting's records that the database already has (under another meeting)."""
+    problems: list[str] = []
+    for m_i, m in enumerate(seed.meetings):
+        if m.slug in present:
+            continue
+        for kind, model in _CHILDREN:
+            items = getattr(m, kind)
+            taken = _existing(conn, model, [item.slug for item in items])
+            problems.extend(
+                f"meetings[{m_i}].{kind}[{i}].slug: slug '{item.slug}' already exists in the database"
+                for i, item in enumerate(items)
+                if item.slug in taken
+            )
+    return problems
+
+
+def load_seed(
+    engine: Engine, seed: SeedFile, *, only_if_empty: bool = False, file: str | Path = "<seed>"
+) -> LoadReport:
     """Insert what the seed has and the database lacks (matched by slug).
 
     Everything happens in one write transaction: on any error nothing is kept.
-    Loading the same file twice creates nothing the second time.
+    Loading the same file twice creates nothing the second time. A new meeting
+    whose records reuse slugs already in the database raises SeedError naming
+    their JSON paths (`file` is the name used in its report).
     """
     report = LoadReport()
     with writer(engine).begin() as conn:
@@ -100,6 +130,10 @@ def load_seed(engine: Engine, seed: SeedFile, *, only_if_empty: bool = False) ->
         if only_if_empty and conn.execute(select(func.count()).select_from(t(Meeting))).scalar_one():
             return report
         search: list[dict[str, Any]] = []
+        present = _existing(conn, Meeting, [m.slug for m in seed.meetings])
+        conflicts = _slug_conflicts(conn, seed, present)
+        if conflicts:
+            raise SeedError(file, conflicts)
 
         people = _existing(conn, Person, [p.slug for p in seed.people])
         new_people = [p for p in seed.people if p.slug not in people]
@@ -125,7 +159,6 @@ def load_seed(engine: Engine, seed: SeedFile, *, only_if_empty: bool = False) ->
             search.append(search_row("document", id_, None, doc.title, doc.number, doc.issuer))
         report.add("documents", len(ids))
 
-        present = _existing(conn, Meeting, [m.slug for m in seed.meetings])
         for m in seed.meetings:
             if m.slug in present:
                 report.skipped_meetings.append(m.slug)

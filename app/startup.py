@@ -17,5 +17,5 @@ def prepare_database(engine: Engine, settings: Settings) -> None:
     create_schema(engine)
     if settings.load_seed_on_start and is_empty(engine):
         seed = read_seed(settings.seed_file)  # validated before any write
-        report = load_seed(engine, seed, only_if_empty=True)
+        report = load_seed(engine, seed, only_if_empty=True, file=settings.seed_file)
         log.info("loaded %s: %s", settings.seed_file, report.summary())
