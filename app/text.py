@@ -44,25 +44,28 @@ def tokens(text: str) -> list[str]:
 def snippet(text: str, query_tokens: list[str], width: int = 160) -> str:
     """A window of the original (NFC) text around the first matching token.
 
-    Matches are marked with « » so that clients can highlight them without
-    parsing HTML.
+    Words equal to a query token are marked with « » so that clients can
+    highlight them without parsing HTML; the last token also marks the words it
+    begins, as the search treats it as a prefix.
     """
     original = nfc(text)
     folded = fold(original)
+    exact = set(query_tokens[:-1])
+    prefix = query_tokens[-1] if query_tokens else None
     spans: list[tuple[int, int]] = []
     for match in _WORD.finditer(folded):
         word = match.group()
-        if any(word.startswith(tok) for tok in query_tokens):
+        if word in exact or (prefix is not None and word.startswith(prefix)):
             spans.append(match.span())
     if not spans:
         return original[:width] + ("…" if len(original) > width else "")
     first = spans[0][0]
     start = max(0, first - width // 3)
-    end = min(len(original), start + width)
     if start > 0:
         # Begin at a word boundary.
         space = original.rfind(" ", 0, start)
         start = space + 1 if space != -1 and first - space < width // 2 else start
+    end = min(len(original), start + width)
     parts: list[str] = ["…" if start > 0 else ""]
     cursor = start
     for s, e in spans:

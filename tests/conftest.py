@@ -98,6 +98,7 @@ def problem_of(response: object) -> dict[str, object]:
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
     assert body["status"] == response.status_code
-    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["title"], str)
+    assert body["title"]
     assert "type" in body
     return body  # type: ignore[no-any-return]

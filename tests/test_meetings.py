@@ -73,7 +73,11 @@ class TestReadMeeting:
         assert [f["slug"] for f in body["findings"]] == [f.slug for f in m.findings]
         assert [d["slug"] for d in body["documents"]] == [c.document for c in m.documents]
         chair = body["participants"][0]
-        assert (chair["person_name"], chair["title"], chair["role"]) == ("Võ Thành Hạo", "Bí thư Tỉnh ủy", "chair")
+        assert (chair["person_name"], chair["title"], chair["role"]) == (
+            "Võ Thành Hạo",
+            "Bí thư Tỉnh ủy",
+            "chair",
+        )
         assert body["documents"][0]["source_quote"] == m.documents[0].source_quote
 
     def test_read_meeting_include_subset(self, client: TestClient) -> None:
@@ -105,7 +109,13 @@ class TestNestedCollections:
         r = client.get(f"/api/v1/meetings/{MEETING_SLUG}/participants")
         assert r.status_code == 200
         names = [p["person_name"] for p in r.json()["items"]]
-        assert names == ["Võ Thành Hạo", "Phan Văn Mãi", "Trần Ngọc Tam", "Hồ Thị Hoàng Yến", "Trương Duy Hải"]
+        assert names == [
+            "Võ Thành Hạo",
+            "Phan Văn Mãi",
+            "Trần Ngọc Tam",
+            "Hồ Thị Hoàng Yến",
+            "Trương Duy Hải",
+        ]
 
     def test_read_meeting_directives(self, client: TestClient) -> None:
         r = client.get(f"/api/v1/meetings/{MEETING_SLUG}/directives", params={"limit": 4})
