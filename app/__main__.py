@@ -50,6 +50,18 @@ def _seed_schema(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from app.generate import write_seed
+
+    if args.output == Path("-"):
+        write_seed(sys.stdout, args.meetings, args.seed)
+        return 0
+    with args.output.open("w", encoding="utf-8", newline="\n") as out:
+        write_seed(out, args.meetings, args.seed)
+    print(f"{args.output}: {args.meetings} synthetic meetings (seed {args.seed})", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Meeting records API tools")
     sub = parser.add_subparsers(dest="group", required=True)
@@ -64,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     init.set_defaults(func=_seed_init)
     schema = seed.add_parser("schema", help="print the JSON Schema of seed files")
     schema.set_defaults(func=_seed_schema)
+    gen = sub.add_parser("generate", help="write a seed file of synthetic meetings (for load tests)")
+    gen.add_argument("--meetings", type=int, default=100, help="number of meetings (default 100)")
+    gen.add_argument("--seed", type=int, default=0, help="random seed: same seed, same bytes")
+    gen.add_argument("-o", "--output", type=Path, default=Path("-"), help="output file (default stdout)")
+    gen.set_defaults(func=_generate)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
