@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
-from sqlmodel import SQLModel
 
 import app.search_index  # noqa: F401  (registers the full-text DDL)
+from app import migrations
 from app.db import is_sqlite, writer
 from app.models import (
     Directive,
@@ -58,10 +58,16 @@ def _lock(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
 
 
-def create_schema(engine: Engine) -> None:
-    with writer(engine).begin() as conn:
+def create_schema(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` with the Alembic migrations (app/migrations).
+
+    One write transaction (BEGIN IMMEDIATE on SQLite) under the start-up lock
+    (an advisory lock on PostgreSQL): workers starting together migrate one at a
+    time, and the later ones find the schema at head already.
+    """
+    with writer(engine).connect() as conn, migrations.foreign_keys_off(conn), conn.begin():
         _lock(conn)
-        SQLModel.metadata.create_all(conn)
+        migrations.upgrade(conn, revision)
 
 
 def is_empty(engine: Engine) -> bool:

@@ -1,5 +1,17 @@
 """SQLModel tables and API models, one module per resource."""
 
+# ruff: noqa: E402  (the naming convention must be set before the tables are defined)
+from sqlmodel import SQLModel
+
+# Constraint names as PostgreSQL gives them by default, so that migrations can name them on both back ends.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "%(table_name)s_%(column_0_N_name)s_key",
+    "ck": "%(table_name)s_%(constraint_name)s_check",
+    "fk": "%(table_name)s_%(column_0_N_name)s_fkey",
+    "pk": "%(table_name)s_pkey",
+}
+
 from app.models.directive import Directive
 from app.models.document import Document, MeetingDocument
 from app.models.finding import Finding

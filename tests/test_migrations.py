@@ -1,0 +1,273 @@
+"""The Alembic migrations (app/migrations) on the back end under test.
+
+The models are the reference: a database migrated to head must hold exactly
+their tables, columns, indexes and constraints (alembic's compare_metadata),
+plus the full-text index that app.search_index describes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, MetaData, inspect, select, text
+from sqlmodel import SQLModel
+
+from app import migrations
+from app.config import ROOT, Settings
+from app.db import create_db_engine, get_engine, writer
+from app.main import app
+from app.search_index import POSTGRESQL_DDL, SQLITE_DDL
+from app.seed_schema import read_seed
+from app.seeding import create_schema, load_seed
+from tests.conftest import drop_settings_schema, make_settings
+
+MODEL_TABLES = set(SQLModel.metadata.tables)
+
+
+def schema_diff(engine: Engine, metadata: MetaData = SQLModel.metadata) -> list[Any]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"include_name": migrations.include_name, "compare_type": True}
+        )
+        return list(compare_metadata(context, metadata))
+
+
+def revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return migrations.current_revision(conn)
+
+
+def tables(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return {t for t in inspect(conn).get_table_names() if migrations.include_name(t, "table", {})}
+
+
+def fts_objects(conn: Connection) -> dict[str, str]:
+    """The full-text index objects, by name: their SQL (SQLite) or index definition (PostgreSQL)."""
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE name = :t OR (type = 'trigger' AND tbl_name = :d)"
+            ),
+            {"t": migrations.FTS_TABLE, "d": "search_document"},
+        )
+        return {name: sql for name, sql in rows}
+    rows = conn.execute(
+        text(
+            "SELECT indexname, replace(indexdef, schemaname || '.', '') FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND indexname = :i"
+        ),
+        {"i": migrations.FTS_INDEX},
+    )
+    return {name: sql for name, sql in rows}
+
+
+def pg_enums(conn: Connection) -> dict[str, list[str]]:
+    rows = conn.execute(
+        text(
+            "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = current_schema() "
+            "ORDER BY t.typname, e.enumsortorder"
+        )
+    )
+    found: dict[str, list[str]] = {}
+    for name, label in rows:
+        found.setdefault(name, []).append(label)
+    return found
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every model table, in primary-key order."""
+    with engine.connect() as conn:
+        return {
+            name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
+            for name, t in SQLModel.metadata.tables.items()
+        }
+
+
+def search_titles(engine: Engine, q: str) -> list[tuple[str, str]]:
+    """What GET /api/v1/search finds on this database."""
+    app.dependency_overrides[get_engine] = lambda: engine
+    try:
+        r = TestClient(app).get("/api/v1/search", params={"q": q, "limit": 100})
+    finally:
+        app.dependency_overrides.clear()
+    assert r.status_code == 200, r.text
+    return [(hit["type"], hit["title"]) for hit in r.json()["items"]]
+
+
+def test_upgrade_empty_database_gives_the_models(empty_engine: Engine) -> None:
+    assert tables(empty_engine) == set()
+    create_schema(empty_engine)
+    assert revision(empty_engine) == migrations.head_revision()
+    assert tables(empty_engine) == MODEL_TABLES | {migrations.VERSION_TABLE}
+    assert schema_diff(empty_engine) == []
+    with empty_engine.connect() as conn:
+        objects = fts_objects(conn)
+        if conn.dialect.name == "sqlite":
+            assert set(objects) == {migrations.FTS_TABLE, *migrations.FTS_TRIGGERS}
+        else:
+            assert set(objects) == {migrations.FTS_INDEX}
+            assert (
+                "USING gin (to_tsvector('simple'::regconfig, (folded)::text))"
+                in objects[migrations.FTS_INDEX]
+            )
+
+
+@pytest.mark.skipif(os.environ.get("TEST_BACKEND", "sqlite") != "postgresql", reason="PostgreSQL only")
+def test_enum_types_match_the_models(empty_engine: Engine) -> None:
+    # compare_metadata does not look at the labels of PostgreSQL enum types.
+    create_schema(empty_engine)
+    expected = {
+        c.type.name: list(c.type.enums)  # type: ignore[attr-defined]
+        for t in SQLModel.metadata.tables.values()
+        for c in t.columns
+        if hasattr(c.type, "enums")
+    }
+    with empty_engine.connect() as conn:
+        assert pg_enums(conn) == expected
+
+
+def test_full_text_index_is_the_one_search_index_describes(
+    empty_engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """The migrations made the FTS objects that app.search_index would: if these differ, the
+    full-text DDL changed without a migration."""
+    create_schema(empty_engine)
+    other_settings = make_settings(tmp_path / "other")
+    (tmp_path / "other").mkdir()
+    other = create_db_engine(other_settings)
+    try:
+        with writer(other).begin() as conn:
+            SQLModel.metadata.create_all(conn)  # fires app.search_index's DDL
+            made_by_models = fts_objects(conn)
+        with empty_engine.connect() as conn:
+            made_by_migrations = fts_objects(conn)
+    finally:
+        other.dispose()
+        drop_settings_schema(other_settings)
+    assert made_by_migrations == made_by_models
+    assert len(made_by_models) == len(SQLITE_DDL if empty_engine.dialect.name == "sqlite" else POSTGRESQL_DDL)
+
+
+def test_upgrade_keeps_data(empty_engine: Engine, settings: Settings) -> None:
+    """A database at the first revision, with the seed in it, upgrades to head keeping every row."""
+    create_schema(empty_engine, migrations.BASELINE)
+    assert revision(empty_engine) == migrations.BASELINE
+    load_seed(empty_engine, read_seed(settings.seed_file))
+    before = snapshot(empty_engine)
+    found_before = search_titles(empty_engine, "dang ky")
+    assert any(kind == "directive" and "đăng ký" in title for kind, title in found_before)
+
+    create_schema(empty_engine)
+    assert revision(empty_engine) == migrations.head_revision()
+    assert snapshot(empty_engine) == before
+    assert sum(len(rows) for rows in before.values()) > 40
+    assert search_titles(empty_engine, "dang ky") == found_before
+    assert schema_diff(empty_engine) == []
+
+
+def test_downgrade_then_upgrade(empty_engine: Engine) -> None:
+    create_schema(empty_engine)
+    with writer(empty_engine).connect() as conn, migrations.foreign_keys_off(conn), conn.begin():
+        migrations.downgrade(conn, "base")
+    assert revision(empty_engine) is None
+    assert tables(empty_engine) == {migrations.VERSION_TABLE}
+    with empty_engine.connect() as conn:
+        assert fts_objects(conn) == {}
+        assert conn.dialect.name == "sqlite" or pg_enums(conn) == {}
+
+    create_schema(empty_engine)
+    assert revision(empty_engine) == migrations.head_revision()
+    assert schema_diff(empty_engine) == []
+
+
+def test_database_made_before_migrations_is_adopted(empty_engine: Engine, settings: Settings) -> None:
+    """A database that create_all made (no alembic_version) is stamped at the baseline, data kept."""
+    legacy = MetaData()  # the tables as create_all made them: constraints left unnamed
+    for table in SQLModel.metadata.sorted_tables:
+        for constraint in table.to_metadata(legacy).constraints:
+            constraint.name = None
+    with writer(empty_engine).begin() as conn:
+        legacy.create_all(conn)
+        for statement in SQLITE_DDL if conn.dialect.name == "sqlite" else POSTGRESQL_DDL:
+            conn.exec_driver_sql(statement)
+    load_seed(empty_engine, read_seed(settings.seed_file))
+    before = snapshot(empty_engine)
+
+    create_schema(empty_engine)
+    assert revision(empty_engine) == migrations.head_revision()
+    assert snapshot(empty_engine) == before
+    assert search_titles(empty_engine, "dang ky")
+    diff = schema_diff(empty_engine)
+    if empty_engine.dialect.name == "postgresql":
+        assert diff == []  # PostgreSQL named them as the naming convention does
+    else:
+        # SQLite keeps them unnamed: only their names differ from the models.
+        assert {(op, type(obj).__name__) for op, obj in diff} <= {("add_constraint", "UniqueConstraint")}
+
+
+def test_workers_starting_together_migrate_once(settings: Settings) -> None:
+    engines = [create_db_engine(settings) for _ in range(4)]
+    barrier = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def start(engine: Engine) -> None:
+        try:
+            barrier.wait(timeout=10)
+            create_schema(engine)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(e,)) for e in engines]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=30)
+    try:
+        assert errors == []
+        assert revision(engines[0]) == migrations.head_revision()
+        with engines[0].connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+        assert schema_diff(engines[0]) == []
+    finally:
+        for e in engines:
+            e.dispose()
+
+
+def test_sqlite_foreign_keys_are_back_on_after_migrating(empty_engine: Engine) -> None:
+    if empty_engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    create_schema(empty_engine)
+    for _ in range(3):  # whichever pooled connection comes back
+        with empty_engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+
+
+def test_command_line_upgrade_and_check(settings: Settings) -> None:
+    """`alembic upgrade head` then `alembic check` with alembic.ini, on DATABASE_URL/DATABASE_SCHEMA."""
+    env = {**os.environ, "DATABASE_URL": settings.database_url}
+    if settings.database_schema:
+        env["DATABASE_SCHEMA"] = settings.database_schema
+    script = (
+        "from alembic.config import main\n"
+        "for args in (['upgrade', 'head'], ['check'], ['current']):\n"
+        "    print('$ alembic', *args, flush=True)\n"
+        "    main(args)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"Running upgrade  -> {migrations.BASELINE}" in r.stderr
+    assert "No new upgrade operations detected" in r.stdout + r.stderr
+    assert f"{migrations.head_revision()} (head)" in r.stdout
