@@ -1,0 +1,501 @@
+# ruff: noqa: S603, S607  (the bench runs fixed local commands)
+"""Benchmarks (not tests): build the data sets, measure with wrk, write bench/RESULTS.md.
+
+    .venv/bin/python -m bench.run [--meetings 10000] [--duration 10s] [--connections 32]
+
+Steps: generate a synthetic seed (python -m app generate), load it into a
+SQLite file and into the PostgreSQL schema `bench` (timed; kept under
+bench/out/ and reused while the meeting count matches), then for each server
+(the constant-bytes ceiling in bench/ceiling.py, the API on SQLite, the API on
+PostgreSQL) start one uvicorn process pinned to core 0 and run wrk pinned to
+core 1, each figure twice. The app is measured as it is: nothing is tuned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PY = sys.executable
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SCHEMA = os.environ.get("BENCH_PG_SCHEMA", "bench")
+PORT = 8765
+INCLUDE = "participants,directives,shortcomings,documents"
+SEARCH_WORD = "triển khai"  # in every meeting's summary and in many directives
+LIST_FILTER = "status=open"
+DEEP_PAGE = 1000
+SEED = 42
+
+
+def sh(cmd: str) -> str:
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, check=False).stdout.strip()  # noqa: S602
+    except OSError as exc:
+        return f"({exc})"
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# -- set-up -----------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        return wrk
+    log("wrk is missing: apt-get install -y wrk")
+    if subprocess.run(["apt-get", "install", "-y", "wrk"], check=False).returncode != 0:
+        subprocess.run(["apt-get", "update"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True)
+    wrk = shutil.which("wrk")
+    if not wrk:
+        sys.exit("wrk could not be installed")
+    return wrk
+
+
+def db_env(backend: str, meetings: int) -> dict[str, str]:
+    env = {**os.environ, "LOAD_SEED_ON_START": "false"}
+    if backend == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{OUT / f'sqlite-{meetings}.db'}"
+        env.pop("DATABASE_SCHEMA", None)
+    else:
+        env["DATABASE_URL"] = PG_URL
+        env["DATABASE_SCHEMA"] = PG_SCHEMA
+    return env
+
+
+def meeting_ids(backend: str, meetings: int) -> tuple[int, int, int]:
+    """(count, min id, max id) of the meetings in the data set, or (0, 0, 0)."""
+    from sqlalchemy import create_engine, text
+
+    env = db_env(backend, meetings)
+    connect_args: dict[str, Any] = {}
+    if backend == "postgresql":
+        connect_args["options"] = f"-csearch_path={PG_SCHEMA}"
+    elif not (OUT / f"sqlite-{meetings}.db").exists():
+        return 0, 0, 0
+    engine = create_engine(env["DATABASE_URL"], connect_args=connect_args)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("select count(*), min(id), max(id) from meeting")).one()
+            return int(row[0]), int(row[1] or 0), int(row[2] or 0)
+    except Exception:  # no schema yet
+        return 0, 0, 0
+    finally:
+        engine.dispose()
+
+
+def build(meetings: int, loads: dict[str, Any]) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    seed_file = OUT / f"seed-{meetings}.json"
+    if not seed_file.exists():
+        log(f"generating {meetings} meetings -> {seed_file}")
+        t0 = time.monotonic()
+        subprocess.run(
+            [
+                PY,
+                "-m",
+                "app",
+                "generate",
+                "--meetings",
+                str(meetings),
+                "--seed",
+                str(SEED),
+                "-o",
+                str(seed_file),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
+        loads["generate"] = {"seconds": round(time.monotonic() - t0, 1), "cached": False}
+    else:
+        loads.setdefault("generate", {"cached": True})
+    loads["seed_bytes"] = seed_file.stat().st_size
+    for backend in ("sqlite", "postgresql"):
+        count, _, _ = meeting_ids(backend, meetings)
+        if count == meetings:
+            log(f"{backend}: data set present ({count} meetings), reusing it")
+            loads.setdefault(backend, {"cached": True})
+            continue
+        if backend == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{OUT / f'sqlite-{meetings}.db'}{suffix}").unlink(missing_ok=True)
+        else:
+            from sqlalchemy import create_engine, text
+
+            admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+                conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+            admin.dispose()
+        log(f"{backend}: loading {seed_file.name} (one transaction)")
+        t0 = time.monotonic()
+        subprocess.run(
+            [PY, "-m", "app", "seed", "load", str(seed_file)],
+            check=True,
+            cwd=ROOT,
+            env=db_env(backend, meetings),
+        )
+        seconds = round(time.monotonic() - t0, 1)
+        log(f"{backend}: loaded in {seconds} s")
+        loads[backend] = {"seconds": seconds, "cached": False}
+    return seed_file
+
+
+# -- servers and wrk ---------------------------------------------------------
+
+
+class Server:
+    def __init__(self, target: str, env: dict[str, str]) -> None:
+        self.target = target
+        cmd = [
+            "taskset", "-c", "0", PY, "-m", "uvicorn", target, "--host", "127.0.0.1",
+            "--port", str(PORT), "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                sys.exit(f"server {target} exited with {self.proc.returncode}")
+            try:
+                httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        sys.exit(f"server {target} did not start")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@dataclass
+class Run:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    raw: str = field(repr=False)
+
+
+def _ms(value: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value.strip())
+    if not m:
+        return float("nan")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[m.group(2)]
+    return float(m.group(1)) * scale
+
+
+def wrk(
+    args: argparse.Namespace, url: str, script: Path | None = None, env: dict[str, str] | None = None
+) -> Run:
+    cmd = ["taskset", "-c", "1", args.wrk, "-t1", f"-c{args.connections}", f"-d{args.duration}", "--latency"]
+    if script:
+        cmd += ["-s", str(script)]
+    cmd.append(url)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    errors = 0
+    for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: (.*)"):
+        m = re.search(pattern, out)
+        if m:
+            errors += sum(int(n) for n in re.findall(r"\d+", m.group(1)))
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return Run(rps, p50, p99, errors, total, out)
+
+
+def deep_cursor(base: str, pages: int) -> tuple[str | None, int]:
+    """Follow next_cursor of the filtered directive list up to `pages` pages."""
+    cursor: str | None = None
+    depth = 1
+    with httpx.Client(base_url=base, timeout=30) as client:
+        while depth < pages:
+            params = {"limit": "50", **dict(urllib.parse.parse_qsl(LIST_FILTER))}
+            if cursor:
+                params["cursor"] = cursor
+            r = client.get("/api/v1/directives", params=params)
+            r.raise_for_status()
+            nxt = r.json().get("next_cursor")
+            if not nxt:
+                break
+            cursor = nxt
+            depth += 1
+    return cursor, depth
+
+
+def sample_size(base: str, lo: int, hi: int) -> int:
+    import random
+
+    rng = random.Random(1)  # noqa: S311
+    sizes = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for _ in range(50):
+            r = client.get(f"/api/v1/meetings/{rng.randint(lo, hi)}", params={"include": INCLUDE})
+            r.raise_for_status()
+            sizes.append(len(r.content))
+    return int(statistics.median(sizes))
+
+
+# -- report ------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    import fastapi
+    import sqlalchemy
+    import uvicorn
+
+    try:
+        import sqlcipher3.dbapi2 as sq
+
+        sqlite_version = str(sq.sqlite_version) + " (sqlcipher3)"
+    except ImportError:
+        import sqlite3
+
+        sqlite_version = sqlite3.sqlite_version
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": sh("nproc"),
+        "lscpu": sh("lscpu | grep -E 'Model name|^CPU\\(s\\)|Thread|MHz|L2|L3|Hypervisor'"),
+        "free": sh("free -h"),
+        "kernel": platform.platform(),
+        "loadavg_before": sh("cat /proc/loadavg"),
+        "python": platform.python_version(),
+        "fastapi": fastapi.__version__,
+        "uvicorn": uvicorn.__version__,
+        "sqlalchemy": sqlalchemy.__version__,
+        "sqlite": sqlite_version,
+        "postgresql": sh("psql -h 127.0.0.1 -U postgres -d test -Atc 'show server_version'") or "?",
+        "wrk": sh("wrk --version 2>&1 | head -1") or "?",
+    }
+
+
+def fmt(x: float) -> str:
+    return f"{x:,.1f}" if x < 100 else f"{x:,.0f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--meetings", type=int, default=10_000)
+    parser.add_argument("--duration", default="10s")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=2, help="times each figure is measured")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    args = parser.parse_args()
+    args.wrk = ensure_wrk()
+    if (os.cpu_count() or 1) < 2:
+        log("warning: fewer than 2 cores: server and wrk will share core 0")
+    started = time.monotonic()
+    loads: dict[str, Any] = {}
+    loads_file = OUT / f"loads-{args.meetings}.json"
+    if loads_file.exists():
+        previous = json.loads(loads_file.read_text())
+        loads.update({k: {**v, "cached": True} if isinstance(v, dict) else v for k, v in previous.items()})
+    build(args.meetings, loads)
+    loads_file.write_text(json.dumps(loads, indent=2))
+    facts = machine()
+    base = f"http://127.0.0.1:{PORT}"
+    results: list[tuple[str, str, str, list[Run]]] = []  # (server, name, url, runs)
+    notes: list[str] = []
+
+    warm = argparse.Namespace(**{**vars(args), "duration": "3s"})
+
+    def measure(
+        server: str, name: str, path: str, script: Path | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        runs = []
+        for i in range(args.runs):
+            run = wrk(args, base + ("/" if script else path), script, env)
+            log(
+                f"{server:10} {name:22} run {i + 1}: {run.rps:9.1f} req/s  p50 {run.p50_ms:8.2f} ms  "
+                f"p99 {run.p99_ms:8.2f} ms  errors {run.errors}"
+            )
+            runs.append(run)
+        results.append((server, name, path, runs))
+
+    # Typical size of the meeting response, measured on SQLite, for the ceiling.
+    _, lo, hi = meeting_ids("sqlite", args.meetings)
+    srv = Server("app.main:app", db_env("sqlite", args.meetings))
+    try:
+        body_bytes = sample_size(base, lo, hi)
+    finally:
+        srv.stop()
+    log(f"median meeting response: {body_bytes} bytes")
+
+    srv = Server("bench.ceiling:app", {**os.environ, "BENCH_BODY_BYTES": str(body_bytes)})
+    try:
+        wrk(warm, base + "/api/v1/meetings/1")  # warm-up
+        measure("ceiling", "constant bytes", "/api/v1/meetings/1")
+    finally:
+        srv.stop()
+
+    for backend in ("sqlite", "postgresql"):
+        _, lo, hi = meeting_ids(backend, args.meetings)
+        srv = Server("app.main:app", db_env(backend, args.meetings))
+        try:
+            cursor, depth = deep_cursor(base, DEEP_PAGE)
+            notes.append(f"{backend}: deep page = page {depth} of `/directives?{LIST_FILTER}&limit=50`")
+            q = urllib.parse.quote(SEARCH_WORD)
+            lua_env = {**os.environ, "BENCH_MIN_ID": str(lo), "BENCH_MAX_ID": str(hi)}
+            # warm-up: the meeting route, for the caches of the database and of Python
+            lua = ROOT / "bench" / "meeting.lua"
+            wrk(warm, base + "/", lua, lua_env)
+            path = f"/api/v1/meetings/{{{lo}..{hi}}}?include={INCLUDE}"
+            measure(backend, "meeting (include=all)", path, lua, lua_env)
+            measure(backend, "list page 1", f"/api/v1/directives?{LIST_FILTER}&limit=50")
+            if cursor:
+                measure(
+                    backend,
+                    f"list page {depth}",
+                    f"/api/v1/directives?{LIST_FILTER}&limit=50&cursor={urllib.parse.quote(cursor)}",
+                )
+            measure(backend, f"search q={SEARCH_WORD}", f"/api/v1/search?q={q}")
+        finally:
+            srv.stop()
+
+    ceiling = statistics.mean(r.rps for r in results[0][3])
+    elapsed = time.monotonic() - started
+    facts["loadavg_after"] = sh("cat /proc/loadavg")
+    write_report(args, facts, loads, body_bytes, results, ceiling, notes, elapsed)
+    log(f"done in {elapsed / 60:.1f} min; wrote {args.output}")
+    return 0
+
+
+def write_report(
+    args: argparse.Namespace,
+    facts: dict[str, str],
+    loads: dict[str, Any],
+    body_bytes: int,
+    results: list[tuple[str, str, str, list[Run]]],
+    ceiling: float,
+    notes: list[str],
+    elapsed: float,
+) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {facts['date']} by `make bench` (bench/run.py), {elapsed / 60:.1f} min in all.",
+        "Benchmarks, not tests: CI does not run them. The app was measured as it is (no tuning).",
+        "",
+        "## Set-up",
+        "",
+        f"* Data set: `python -m app generate --meetings {args.meetings} --seed {SEED}` "
+        f"({loads.get('seed_bytes', 0) / 1e6:.1f} MB of JSON).",
+        "* One uvicorn process (one worker) pinned to core 0: `taskset -c 0 python -m uvicorn app.main:app "
+        "--no-access-log --log-level warning`.",
+        f"* Load generator pinned to core 1: `taskset -c 1 wrk -t1 -c{args.connections} -d{args.duration} "
+        f"--latency URL` (each figure measured {args.runs} times in a row, after a 3 s warm-up).",
+        f"* Ceiling: bench/ceiling.py, a minimal FastAPI app answering {body_bytes} constant bytes "
+        "(the median size of the meeting response with every include) to any GET.",
+        f"* Meeting: `GET /api/v1/meetings/{{random id}}?include={INCLUDE}`, "
+        "ids drawn uniformly by bench/meeting.lua.",
+        f"* List: `GET /api/v1/directives?{LIST_FILTER}&limit=50`, first page and a deep page whose cursor "
+        "was reached by following `next_cursor` beforehand.",
+        f"* Search: `GET /api/v1/search?q={SEARCH_WORD}` (a phrase of every meeting's summary).",
+        "* Servers are started with `LOAD_SEED_ON_START=false` on the prepared data sets.",
+        "",
+        "## Data-set build times",
+        "",
+        "| step | seconds |",
+        "|---|---|",
+    ]
+    for key in ("generate", "sqlite", "postgresql"):
+        v = loads.get(key, {})
+        secs = v.get("seconds")
+        cached = " (from an earlier run; files reused)" if v.get("cached") and secs is not None else ""
+        lines.append(
+            f"| {key if key == 'generate' else 'load ' + key} | {secs if secs is not None else '?'}{cached} |"
+        )
+    lines += [
+        "",
+        "## Figures",
+        "",
+        f"req/s and latency per wrk run; the ratio is req/s over the ceiling's mean req/s ({fmt(ceiling)}).",
+        "",
+        "| server | request | run | req/s | p50 ms | p99 ms | ratio to ceiling | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for server, name, _path, runs in results:
+        for i, r in enumerate(runs):
+            lines.append(
+                f"| {server} | {name} | {i + 1} | {fmt(r.rps)} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+                f"{r.rps / ceiling:.3f} | {r.errors} |"
+            )
+    lines += ["", "Notes:", ""] + [f"* {n}" for n in notes]
+    lines += [
+        "* `errors` counts non-2xx/3xx answers and socket errors reported by wrk.",
+        "* The machine is shared (other processes may run during the measurement): "
+        f"load average before `{facts['loadavg_before']}`, after `{facts['loadavg_after']}`.",
+        "",
+        "## Machine",
+        "",
+        "```",
+        f"nproc: {facts['nproc']}",
+        facts["lscpu"],
+        "",
+        facts["free"],
+        "",
+        f"kernel: {facts['kernel']}",
+        f"Python {facts['python']}, FastAPI {facts['fastapi']}, uvicorn {facts['uvicorn']}, "
+        f"SQLAlchemy {facts['sqlalchemy']}",
+        f"SQLite {facts['sqlite']}, PostgreSQL {facts['postgresql']}, {facts['wrk']}",
+        "```",
+        "",
+        "## Commands",
+        "",
+        "```",
+        f"make bench   # = {Path(PY).relative_to(ROOT) if PY.startswith(str(ROOT)) else PY} -m bench.run "
+        f"--meetings {args.meetings} --duration {args.duration} --connections {args.connections}",
+        "```",
+        "",
+        "## Raw wrk output",
+        "",
+    ]
+    for server, name, path, runs in results:
+        for i, r in enumerate(runs):
+            lines += [
+                f"### {server}: {name} (run {i + 1})",
+                "",
+                f"`{path}`",
+                "",
+                "```",
+                r.raw.strip(),
+                "```",
+                "",
+            ]
+    args.output.write_text("\n".join(lines))
+    print("\n".join(lines[: lines.index("## Machine")]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
