@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make run WORKERS=4` for four worker processes: the schema and the seed are
+# made once, before uvicorn starts them (each worker checks again, under a lock).
 run: install
 	$(BIN)/python -m app seed init
 	$(BIN)/python -m uvicorn app.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS)
