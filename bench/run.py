@@ -203,6 +203,7 @@ class Run:
     errors: int
     requests: int
     raw: str = field(repr=False)
+    alone_ms: float = float("nan")
 
 
 def _ms(value: str) -> float:
@@ -217,6 +218,7 @@ def wrk(
     args: argparse.Namespace, url: str, script: Path | None = None, env: dict[str, str] | None = None
 ) -> Run:
     cmd = ["taskset", "-c", "1", args.wrk, "-t1", f"-c{args.connections}", f"-d{args.duration}", "--latency"]
+    cmd += ["--timeout", args.timeout]
     if script:
         cmd += ["-s", str(script)]
     cmd.append(url)
@@ -224,6 +226,8 @@ def wrk(
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    if re.search(r"Latency\s+0\.00us", out):  # no request completed: no latency to report
+        p50 = p99 = float("nan")
     errors = 0
     for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: (.*)"):
         m = re.search(pattern, out)
@@ -250,6 +254,17 @@ def deep_cursor(base: str, pages: int) -> tuple[str | None, int]:
             cursor = nxt
             depth += 1
     return cursor, depth
+
+
+def alone_ms(base: str, path: str, n: int = 3) -> float:
+    """Median latency of `n` requests sent one at a time (no concurrency), in ms."""
+    times = []
+    with httpx.Client(base_url=base, timeout=300) as client:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            client.get(path).raise_for_status()
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
 
 
 def sample_size(base: str, lo: int, hi: int) -> int:
@@ -309,6 +324,7 @@ def main() -> int:
     parser.add_argument("--meetings", type=int, default=10_000)
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--timeout", default="30s", help="wrk --timeout (slower answers count as errors)")
     parser.add_argument("--runs", type=int, default=2, help="times each figure is measured")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
@@ -331,15 +347,24 @@ def main() -> int:
     warm = argparse.Namespace(**{**vars(args), "duration": "3s"})
 
     def measure(
-        server: str, name: str, path: str, script: Path | None = None, env: dict[str, str] | None = None
+        server: str,
+        name: str,
+        path: str,
+        script: Path | None = None,
+        env: dict[str, str] | None = None,
+        alone_path: str | None = None,
     ) -> None:
         runs = []
+        alone = alone_ms(base, alone_path or path)
+        if alone == alone:
+            log(f"{server:10} {name:22} one request alone: {alone:.1f} ms")
         for i in range(args.runs):
             run = wrk(args, base + ("/" if script else path), script, env)
             log(
                 f"{server:10} {name:22} run {i + 1}: {run.rps:9.1f} req/s  p50 {run.p50_ms:8.2f} ms  "
                 f"p99 {run.p99_ms:8.2f} ms  errors {run.errors}"
             )
+            run.alone_ms = alone
             runs.append(run)
         results.append((server, name, path, runs))
 
@@ -355,7 +380,7 @@ def main() -> int:
     srv = Server("bench.ceiling:app", {**os.environ, "BENCH_BODY_BYTES": str(body_bytes)})
     try:
         wrk(warm, base + "/api/v1/meetings/1")  # warm-up
-        measure("ceiling", "constant bytes", "/api/v1/meetings/1")
+        measure("ceiling", "constant bytes", "/api/v1/meetings/1", alone_path="/api/v1/meetings/1")
     finally:
         srv.stop()
 
@@ -363,7 +388,22 @@ def main() -> int:
         _, lo, hi = meeting_ids(backend, args.meetings)
         srv = Server("app.main:app", db_env(backend, args.meetings))
         try:
-            cursor, depth = deep_cursor(base, DEEP_PAGE)
+            cursors_file = OUT / f"cursors-{args.meetings}.json"
+            cached = json.loads(cursors_file.read_text()) if cursors_file.exists() else {}
+            if backend in cached:
+                cursor, depth = cached[backend]["cursor"], cached[backend]["page"]
+                notes.append(f"{backend}: deep cursor reused from {cursors_file.name}")
+            else:
+                t0 = time.monotonic()
+                cursor, depth = deep_cursor(base, DEEP_PAGE)
+                took = time.monotonic() - t0
+                log(f"{backend}: followed {depth - 1} next_cursor links in {took:.1f} s")
+                notes.append(
+                    f"{backend}: following {depth - 1} `next_cursor` links one at a time took {took:.1f} s "
+                    f"({took / max(1, depth - 1) * 1000:.0f} ms a page)"
+                )
+                cached[backend] = {"cursor": cursor, "page": depth, "seconds": round(took, 1)}
+                cursors_file.write_text(json.dumps(cached, indent=2))
             notes.append(f"{backend}: deep page = page {depth} of `/directives?{LIST_FILTER}&limit=50`")
             q = urllib.parse.quote(SEARCH_WORD)
             lua_env = {**os.environ, "BENCH_MIN_ID": str(lo), "BENCH_MAX_ID": str(hi)}
@@ -371,7 +411,8 @@ def main() -> int:
             lua = ROOT / "bench" / "meeting.lua"
             wrk(warm, base + "/", lua, lua_env)
             path = f"/api/v1/meetings/{{{lo}..{hi}}}?include={INCLUDE}"
-            measure(backend, "meeting (include=all)", path, lua, lua_env)
+            one = f"/api/v1/meetings/{(lo + hi) // 2}?include={INCLUDE}"
+            measure(backend, "meeting (include=all)", path, lua, lua_env, alone_path=one)
             measure(backend, "list page 1", f"/api/v1/directives?{LIST_FILTER}&limit=50")
             if cursor:
                 measure(
@@ -414,7 +455,8 @@ def write_report(
         "* One uvicorn process (one worker) pinned to core 0: `taskset -c 0 python -m uvicorn app.main:app "
         "--no-access-log --log-level warning`.",
         f"* Load generator pinned to core 1: `taskset -c 1 wrk -t1 -c{args.connections} -d{args.duration} "
-        f"--latency URL` (each figure measured {args.runs} times in a row, after a 3 s warm-up).",
+        f"--latency --timeout {args.timeout} URL` (each figure measured {args.runs} times in a row, "
+        "after a 3 s warm-up).",
         f"* Ceiling: bench/ceiling.py, a minimal FastAPI app answering {body_bytes} constant bytes "
         "(the median size of the meeting response with every include) to any GET.",
         f"* Meeting: `GET /api/v1/meetings/{{random id}}?include={INCLUDE}`, "
@@ -442,18 +484,20 @@ def write_report(
         "",
         f"req/s and latency per wrk run; the ratio is req/s over the ceiling's mean req/s ({fmt(ceiling)}).",
         "",
-        "| server | request | run | req/s | p50 ms | p99 ms | ratio to ceiling | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| server | request | run | req/s | p50 ms | p99 ms | ratio to ceiling | errors | alone ms |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for server, name, _path, runs in results:
         for i, r in enumerate(runs):
             lines.append(
                 f"| {server} | {name} | {i + 1} | {fmt(r.rps)} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
-                f"{r.rps / ceiling:.3f} | {r.errors} |"
+                f"{r.rps / ceiling:.3f} | {r.errors} | {r.alone_ms:.1f} |"
             )
     lines += ["", "Notes:", ""] + [f"* {n}" for n in notes]
     lines += [
-        "* `errors` counts non-2xx/3xx answers and socket errors reported by wrk.",
+        "* `errors` counts non-2xx/3xx answers and socket errors (including timeouts: wrk "
+        f"`--timeout {args.timeout}`) reported by wrk; `nan` latencies: no request completed.",
+        "* `alone ms`: median of 3 requests sent one at a time before the wrk runs (no concurrency).",
         "* The machine is shared (other processes may run during the measurement): "
         f"load average before `{facts['loadavg_before']}`, after `{facts['loadavg_after']}`.",
         "",
@@ -475,7 +519,8 @@ def write_report(
         "",
         "```",
         f"make bench   # = {Path(PY).relative_to(ROOT) if PY.startswith(str(ROOT)) else PY} -m bench.run "
-        f"--meetings {args.meetings} --duration {args.duration} --connections {args.connections}",
+        f"--meetings {args.meetings} --duration {args.duration} --connections {args.connections} "
+        f"--timeout {args.timeout} --runs {args.runs}",
         "```",
         "",
         "## Raw wrk output",
