@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
+from pydantic import BeforeValidator
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Session
 
@@ -14,7 +16,7 @@ from app.config import get_settings
 from app.models.common import Page
 from app.pagination import paginate
 from app.resources import MAX_ID, Resource
-from app.search import matching_record_ids
+from app.search import SEARCHABLE_PATTERN, matching_record_ids
 
 _settings = get_settings()
 
@@ -49,12 +51,29 @@ TextQuery = Annotated[
     Query(
         min_length=1,
         max_length=200,
-        description="Words to match, folded like /search: case, diacritics and đ/d do not matter.",
+        pattern=SEARCHABLE_PATTERN,
+        description="Words to match, folded like /search: case, diacritics and đ/d do not matter. "
+        "Needs a Latin letter (with or without diacritics) or a digit.",
         examples=["dang ky"],
     ),
 ]
-DateFrom = Annotated[dt.date | None, Query(description="Meetings on or after this day.")]
-DateTo = Annotated[dt.date | None, Query(description="Meetings on or before this day.")]
+
+
+def _iso_date(value: Any) -> Any:
+    """Only YYYY-MM-DD, as the document says (format: date): pydantic alone would also
+    take a Unix timestamp ("0") or a datetime for a date."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("Input should be a date in the form YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DateFrom = Annotated[
+    dt.date | None, BeforeValidator(_iso_date), Query(description="Meetings on or after this day.")
+]
+DateTo = Annotated[
+    dt.date | None, BeforeValidator(_iso_date), Query(description="Meetings on or before this day.")
+]
 DEFAULT_LIMIT = _settings.page_size_default
 
 

@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
-from app import errors
+from app import errors, openapi_docs
 from app.config import get_settings
 from app.db import get_engine
 from app.etag import ETagMiddleware
@@ -86,6 +86,7 @@ def create_app() -> FastAPI:
             problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(problem_schema.pop("$defs", {}))
             components["Problem"] = problem_schema
+            openapi_docs.restore_examples(schema, app.routes)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidParameter
@@ -30,13 +31,15 @@ def _date(value: Any) -> dt.date:
 
 
 def _int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
+    # Beyond 64 bits neither back end can take it as a parameter (a 500): not one of our cursors.
+    if not isinstance(value, int) or isinstance(value, bool) or not -(2**63) <= value < 2**63:
         raise ValueError("not an integer")
     return value
 
 
 def _str(value: Any) -> str:
-    if not isinstance(value, str):
+    # No stored text holds a NUL (and PostgreSQL refuses one): no cursor we issue does.
+    if not isinstance(value, str) or "\x00" in value:
         raise ValueError("not a string")
     return value
 
@@ -78,12 +81,19 @@ class Sorting:
     tiebreak: str = "id"
 
     def pattern(self) -> str:
-        names = "|".join(sorted(self.keys, key=len, reverse=True))
-        return rf"^-?({names})(,-?({names}))*$"
+        # Every sequence of distinct keys, so that the pattern takes exactly what resolve()
+        # takes: a key given twice is an error.
+        names = sorted(self.keys, key=len, reverse=True)
+        specs = [
+            ",".join(f"-?{name}" for name in chosen)
+            for n in range(1, len(names) + 1)
+            for chosen in itertools.permutations(names, n)
+        ]
+        return f"^(?:{'|'.join(specs)})$"
 
     def description(self) -> str:
         return (
-            "Comma-separated sort keys, `-` for descending; allowed: "
+            "Comma-separated sort keys, each at most once, `-` for descending; allowed: "
             + ", ".join(f"`{k}`" for k in self.keys)
             + f". Default `{self.default}`."
         )
@@ -141,7 +151,10 @@ def keyset_after(
     exprs: list[ColumnElement[Any]], descs: list[bool], values: list[Any]
 ) -> ColumnElement[bool]:
     if all(d == descs[0] for d in descs):
-        left, right = tuple_(*exprs), tuple_(*values)
+        # Each value bound with its column's type: untyped, a PostgreSQL enum column
+        # (directive.status) met a VARCHAR and the comparison failed (a 500).
+        typed = [literal(v, type_=e.type) for e, v in zip(exprs, values, strict=True)]
+        left, right = tuple_(*exprs), tuple_(*typed)
         return left < right if descs[0] else left > right
     ors = []
     for i, (expr, desc) in enumerate(zip(exprs, descs, strict=True)):

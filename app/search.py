@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Double, Select, cast, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidParameter
@@ -13,6 +13,11 @@ from app.pagination import PageResult, Sorting, SortKey, decode_cursor, encode_c
 from app.text import tokens
 
 MAX_TOKENS = 16
+# What a query must contain to have something to search for: a Latin letter (with
+# or without diacritics, as Vietnamese is written) or a digit. The API checks q
+# against it, so that the document states what query_tokens() accepts: every string
+# with one of these characters folds to at least one token.
+SEARCHABLE_PATTERN = "[0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]"
 doc_t: Any = SearchDocument.__table__  # type: ignore[attr-defined]
 fts_t = table("search_fts", column("rowid"), column("folded"))
 
@@ -46,7 +51,8 @@ def _matches(dialect: str, toks: list[str]) -> tuple[Select[Any], ColumnElement[
         return stmt, score
     vector = func.to_tsvector(literal_column("'simple'::regconfig"), doc_t.c.folded)
     query = func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(toks))
-    score = func.ts_rank(vector, query).label("score")
+    # ts_rank is a float4: cast it, or the cursor (a float8 from JSON) never equals it again.
+    score = cast(func.ts_rank(vector, query), Double).label("score")
     return select(doc_t.c.id).where(vector.op("@@")(query)), score
 
 

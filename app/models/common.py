@@ -23,8 +23,19 @@ class Timestamps(SQLModel):
     updated_at: dt.datetime = SQLField(default_factory=utcnow, sa_type=OffsetDateTime)
 
 
+def _page_example(schema: dict[str, Any], cls: type[Any]) -> None:
+    """Page[X]'s example: a page holding X's example."""
+    args = getattr(cls, "__pydantic_generic_metadata__", {}).get("args", ())
+    config = getattr(args[0], "model_config", {}) if args else {}
+    extra = config.get("json_schema_extra")
+    if isinstance(extra, dict) and isinstance(extra.get("examples"), list) and extra["examples"]:
+        schema["examples"] = [{"items": [extra["examples"][0]], "total": 1, "next_cursor": None}]
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a collection. Follow `next_cursor` (or the Link header) for the next."""
+
+    model_config = ConfigDict(json_schema_extra=_page_example)
 
     items: list[T]
     total: int = Field(description="Number of records matching the filters, on all pages.")
@@ -45,7 +56,7 @@ class Problem(BaseModel):
     type: str = Field(default="about:blank", examples=["about:blank"])
     title: str = Field(examples=["Not Found"])
     status: int = Field(examples=[404])
-    detail: str | None = Field(default=None, examples=["No meeting with id 999."])
+    detail: str | None = Field(default=None, examples=["No meeting with id or slug '999'."])
     instance: str | None = Field(default=None, examples=["/api/v1/meetings/999"])
     invalid_params: list[InvalidParam] | None = Field(
         default=None, description="For 422: each invalid field and why."

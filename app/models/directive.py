@@ -5,6 +5,7 @@ import datetime as dt
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
+from app.models import examples
 from app.models.common import Timestamps
 from app.models.types import LongStr, ShortStr
 from app.seed_schema import DirectiveStatus
@@ -52,6 +53,8 @@ class DirectiveUpdate(SQLModel):
 
 
 class DirectivePublic(DirectiveBase):
+    model_config = examples.config(examples.DIRECTIVE)
+
     id: int
     issued_by_person_id: int
     issued_by_name: str = Field(description="Full name of the issuing participant.")

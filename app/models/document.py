@@ -4,6 +4,7 @@ import datetime as dt
 
 from sqlmodel import Field, SQLModel
 
+from app.models import examples
 from app.models.common import Timestamps
 from app.models.types import LongStr, ShortStr
 from app.seed_schema import DocumentKind
@@ -40,6 +41,8 @@ class DocumentUpdate(SQLModel):
 
 
 class DocumentPublic(DocumentBase):
+    model_config = examples.config(examples.DOCUMENT)
+
     id: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -57,6 +60,8 @@ class MeetingDocument(SQLModel, table=True):
 
 class CitationPublic(DocumentPublic):
     """A document as cited by one meeting."""
+
+    model_config = examples.config(examples.CITATION)
 
     meeting_id: int
     source_quote: str = Field(description="The passage of the source that cites the document.")

@@ -5,6 +5,7 @@ import datetime as dt
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from app.models import examples
 from app.models.common import Timestamps
 from app.models.types import LongStr, ShortStr
 
@@ -34,6 +35,8 @@ class FindingUpdate(SQLModel):
 
 
 class FindingPublic(FindingBase):
+    model_config = examples.config(examples.FINDING)
+
     id: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -5,6 +5,7 @@ import datetime as dt
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
+from app.models import examples
 from app.models.common import Timestamps
 from app.models.directive import DirectivePublic
 from app.models.document import CitationPublic
@@ -76,6 +77,8 @@ class MeetingUpdate(SQLModel):
 
 
 class MeetingPublic(MeetingBase):
+    model_config = examples.config(examples.MEETING)
+
     id: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -83,6 +86,8 @@ class MeetingPublic(MeetingBase):
 
 class MeetingDetail(MeetingPublic):
     """A meeting with the related records asked for with `include=`."""
+
+    model_config = examples.config(examples.MEETING_DETAIL)
 
     participants: list[ParticipantPublic] | None = None
     directives: list[DirectivePublic] | None = None

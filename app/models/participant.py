@@ -5,6 +5,7 @@ import datetime as dt
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.models import examples
 from app.models.common import Timestamps
 from app.models.types import LongStr, ShortStr
 from app.seed_schema import ParticipantRole
@@ -47,6 +48,8 @@ class ParticipantUpdate(SQLModel):
 
 
 class ParticipantPublic(ParticipantBase):
+    model_config = examples.config(examples.PARTICIPANT)
+
     id: int
     person_name: str = Field(description="Full name of the person.")
     created_at: dt.datetime

@@ -4,6 +4,7 @@ import datetime as dt
 
 from sqlmodel import Field, SQLModel
 
+from app.models import examples
 from app.models.common import Timestamps
 from app.models.types import ShortStr
 
@@ -28,6 +29,8 @@ class PersonUpdate(SQLModel):
 
 
 class PersonPublic(PersonBase):
+    model_config = examples.config(examples.PERSON)
+
     id: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -5,6 +5,8 @@ from enum import StrEnum
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.models import examples
+
 
 class HitType(StrEnum):
     meeting = "meeting"
@@ -39,6 +41,8 @@ class SearchDocument(SQLModel, table=True):
 
 
 class SearchHit(SQLModel):
+    model_config = examples.config(examples.SEARCH_HIT)
+
     type: HitType
     id: int = Field(description="Id of the record in its own collection.")
     meeting_id: int | None

@@ -5,6 +5,7 @@ import datetime as dt
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
+from app.models import examples
 from app.models.common import Timestamps
 from app.models.types import LongStr, ShortStr
 
@@ -39,6 +40,8 @@ class ShortcomingUpdate(SQLModel):
 
 
 class ShortcomingPublic(ShortcomingBase):
+    model_config = examples.config(examples.SHORTCOMING)
+
     id: int
     created_at: dt.datetime
     updated_at: dt.datetime

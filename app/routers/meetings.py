@@ -139,6 +139,10 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
             limit=limit,
         )
 
+    # Postponed annotations make `sort`'s annotation a string naming the local `resource`,
+    # which FastAPI resolves against module globals only (a 500 on every request, and no
+    # OpenAPI document): hand it the evaluated annotation instead.
+    handler.__annotations__["sort"] = Annotated[str | None, sort_param(resource)]
     name = resource.path.strip("/")
     handler.__name__ = f"read_meeting_{name}"
     router.add_api_route(

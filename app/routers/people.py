@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select
 
 from app.db import SessionDep
 from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
@@ -40,8 +40,11 @@ def read_people(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[PersonPublic]:
-    where = []
-    if name is not None:
+    where: list[ColumnElement[bool]] = []
+    if name is not None and "\x00" in name:
+        # No name holds a NUL, and PostgreSQL refuses one in a text parameter (a 500).
+        where.append(false())
+    elif name is not None:
         where.append(person_t.c.name_folded.like(f"%{_like_escape(fold(name))}%", escape="\\"))
     if meeting_id is not None:
         where.append(

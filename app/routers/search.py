@@ -9,7 +9,7 @@ from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, set_next_link
 from app.models.common import Page
 from app.models.search import HitType, SearchHit
 from app.openapi_docs import LIST
-from app.search import query_tokens, search
+from app.search import SEARCHABLE_PATTERN, query_tokens, search
 from app.text import snippet
 
 router = APIRouter(tags=["search"])
@@ -35,8 +35,10 @@ def search_records(
         Query(
             min_length=1,
             max_length=200,
+            pattern=SEARCHABLE_PATTERN,
             description="Words to find. Case, diacritics (đ/d too) and Unicode normal form do not "
-            "matter: `dang ky` finds `đăng ký`. Every word must match; the last may be a prefix.",
+            "matter: `dang ky` finds `đăng ký`. Every word must match; the last may be a prefix. "
+            "Needs a Latin letter (with or without diacritics) or a digit.",
             examples=["dang ky"],
         ),
     ],

@@ -1,0 +1,148 @@
+# ruff: noqa: E501  (verbatim passages of the seed stay on one line, to be found in it)
+"""Examples for the OpenAPI document, copied from data/seed.json.
+
+Ids are the ones the loader gives (records inserted in seed order from 1); the
+timestamps are those of a load. tests/test_openapi.py checks that every text
+here still occurs in the seed and that the API answers these very records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel._compat import SQLModelConfig
+
+
+def config(example: dict[str, Any]) -> SQLModelConfig:
+    """The model_config of a public model: its example in the OpenAPI document."""
+    return SQLModelConfig(json_schema_extra={"examples": [example]})
+
+
+TIMESTAMP = "2026-11-26T06:39:31Z"
+
+PERSON: dict[str, Any] = {
+    "slug": "vo-thanh-hao",
+    "full_name": "Võ Thành Hạo",
+    "id": 1,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+
+MEETING: dict[str, Any] = {
+    "slug": "ben-tre-2018-03-20-nq18-19",
+    "title": "Hội nghị trực tuyến đánh giá tình hình triển khai, thực hiện Nghị quyết 18, 19 của Hội nghị Trung ương 6 (khóa XII)",
+    "date": "2018-03-20",
+    "starts_at": None,
+    "timezone": "Asia/Ho_Chi_Minh",
+    "organizer": "Tỉnh ủy Bến Tre",
+    "format": "online",
+    "connection_points": ["Bến Tre", "các huyện ủy, Thành ủy"],
+    "purpose": "đánh giá tình hình triển khai quán triệt và tổ chức thực hiện Nghị quyết số 18, 19 của Hội nghị lần thứ 6 Ban Chấp hành Trung ương (khóa XII)",
+    "summary": "Ngày 20-3-2018, Tỉnh ủy tổ chức Hội nghị trực tuyến với các huyện ủy, Thành ủy đánh giá tình hình triển khai quán triệt và tổ chức thực hiện Nghị quyết số 18, 19 của Hội nghị lần thứ 6 Ban Chấp hành Trung ương (khóa XII).",
+    "source_publisher": "BDK.VN",
+    "source_title": "Hội nghị trực tuyến đánh giá tình hình triển khai, thực hiện Nghị quyết 18, 19 của Hội nghị Trung ương 6 (khóa XII)",
+    "source_published_at": "2018-03-20T16:53:00+07:00",
+    "source_author": "Hoàng Lam",
+    "source_photographer": "H. Hiệp",
+    "source_url": None,
+    "source_file": "000_42dfe0db393eb31b.txt",
+    "id": 1,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+
+PARTICIPANT: dict[str, Any] = {
+    "slug": "ben-tre-2018-03-20-nq18-19-vo-thanh-hao",
+    "meeting_id": 1,
+    "person_id": 1,
+    "title": "Bí thư Tỉnh ủy",
+    "organization": "Tỉnh ủy Bến Tre",
+    "role": "chair",
+    "source_quote": "Bí thư Tỉnh ủy Võ Thành Hạo chủ trì hội nghị.",
+    "id": 1,
+    "person_name": "Võ Thành Hạo",
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+
+DIRECTIVE: dict[str, Any] = {
+    "slug": "ben-tre-2018-03-20-nq18-19-dang-ky-lam-viec-so-nganh",
+    "meeting_id": 1,
+    "issued_by": 1,
+    "text": "Các vấn đề nào chưa rõ, chưa cập nhật, còn vướng mắc thì từng đơn vị, địa phương đăng ký làm việc với các sở, ngành để được hướng dẫn, tháo gỡ.",
+    "addressees": ["từng đơn vị, địa phương"],
+    "status": "open",
+    "due_date": None,
+    "source_quote": "Các vấn đề nào chưa rõ, chưa cập nhật, còn vướng mắc thì từng đơn vị, địa phương đăng ký làm việc với các sở, ngành để được hướng dẫn, tháo gỡ.",
+    "id": 3,
+    "issued_by_person_id": 1,
+    "issued_by_name": "Võ Thành Hạo",
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+
+SHORTCOMING: dict[str, Any] = {
+    "slug": "ben-tre-2018-03-20-nq18-19-nhan-thuc-chua-cao",
+    "meeting_id": 1,
+    "text": "sự thống nhất nhận thức và hành động trong nội bộ bước đầu chưa cao",
+    "concerns": ["nội bộ"],
+    "source_quote": "Tuy nhiên, sự thống nhất nhận thức và hành động trong nội bộ bước đầu chưa cao.",
+    "id": 1,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+
+FINDING: dict[str, Any] = {
+    "slug": "ben-tre-2018-03-20-nq18-19-thuc-hien-nghiem-tuc",
+    "meeting_id": 1,
+    "text": "việc triển khai quán triệt, thực hiện Nghị quyết số 18, 19 Hội nghị Trung ương 6 (khóa XII), Chương trình hành động số 28, 29 của Tỉnh ủy được các cấp ủy, tổ chức đảng thực hiện nghiêm túc",
+    "source_quote": "Theo báo cáo, việc triển khai quán triệt, thực hiện Nghị quyết số 18, 19 Hội nghị Trung ương 6 (khóa XII), Chương trình hành động số 28, 29 của Tỉnh ủy được các cấp ủy, tổ chức đảng thực hiện nghiêm túc.",
+    "id": 1,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+
+DOCUMENT: dict[str, Any] = {
+    "slug": "nq-18-tw-khoa-xii",
+    "kind": "resolution",
+    "number": "18",
+    "title": "Nghị quyết số 18 của Hội nghị lần thứ 6 Ban Chấp hành Trung ương (khóa XII)",
+    "issuer": "Ban Chấp hành Trung ương (khóa XII)",
+    "issued_on": None,
+    "id": 1,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+
+CITATION: dict[str, Any] = {
+    "slug": "nq-18-tw-khoa-xii",
+    "kind": "resolution",
+    "number": "18",
+    "title": "Nghị quyết số 18 của Hội nghị lần thứ 6 Ban Chấp hành Trung ương (khóa XII)",
+    "issuer": "Ban Chấp hành Trung ương (khóa XII)",
+    "issued_on": None,
+    "id": 1,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "meeting_id": 1,
+    "source_quote": "Ngày 20-3-2018, Tỉnh ủy tổ chức Hội nghị trực tuyến với các huyện ủy, Thành ủy đánh giá tình hình triển khai quán triệt và tổ chức thực hiện Nghị quyết số 18, 19 của Hội nghị lần thứ 6 Ban Chấp hành Trung ương (khóa XII).",
+}
+
+SEARCH_HIT: dict[str, Any] = {
+    "type": "directive",
+    "id": 3,
+    "meeting_id": 1,
+    "title": "Các vấn đề nào chưa rõ, chưa cập nhật, còn vướng mắc thì từng đơn vị, địa phương đăng ký làm việc với các sở, ngành để được hướng dẫn, tháo gỡ.",
+    "snippet": "…chưa cập nhật, còn vướng mắc thì từng đơn vị, địa phương «đăng» «ký» làm việc với các sở, ngành để được hướng dẫn, tháo gỡ.\ntừng đơn vị, địa phương",
+    "url": "/api/v1/directives/3",
+    "score": 4.157103,
+}
+
+MEETING_DETAIL: dict[str, Any] = {
+    **MEETING,
+    "participants": [PARTICIPANT],
+    "directives": [DIRECTIVE],
+    "shortcomings": [SHORTCOMING],
+    "findings": [FINDING],
+    "documents": [CITATION],
+}
