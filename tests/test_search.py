@@ -75,7 +75,7 @@ class TestSearch:
         assert whole["total"] > 5
         seen: list[tuple[str, int]] = []
         cursor = None
-        while True:
+        for _ in range(100):  # bounded: a cursor that never ends must fail, not hang
             params: dict[str, Any] = {"q": "tinh uy", "limit": 2}
             if cursor:
                 params["cursor"] = cursor
