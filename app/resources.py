@@ -10,8 +10,6 @@ from sqlalchemy import ColumnElement, Select, Table, false, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-
-MAX_ID = 2**31 - 1  # ids are INTEGER columns on both back ends
 from app.models import (
     Directive,
     Document,
@@ -30,6 +28,8 @@ from app.models.participant import ParticipantPublic
 from app.models.person import PersonPublic
 from app.models.shortcoming import ShortcomingPublic
 from app.pagination import Sorting, SortKey
+
+MAX_ID = 2**31 - 1  # ids are INTEGER columns on both back ends
 
 
 def table(model: Any) -> Table:
