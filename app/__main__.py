@@ -1,4 +1,4 @@
-"""Command line: python -m app seed {check,load,init,schema} ..."""
+"""Command line: python -m app seed {check,load,init,schema} ... | keys {create,list,revoke} ..."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.config import get_settings
 from app.seed_schema import SeedError, json_schema, read_seed
@@ -62,6 +63,59 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_engine() -> Any:
+    from app.db import create_db_engine
+    from app.seeding import create_schema
+
+    engine = create_db_engine(get_settings())
+    create_schema(engine)
+    return engine
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    from app.auth import create_key
+    from app.models.apikey import Scope
+
+    new = create_key(_keys_engine(), args.name, Scope(args.scope))
+    print(f"created API key {new.id} ({new.name}, scope {new.scope.value}, prefix {new.prefix})")
+    print("the key is shown only this once; store it now:")
+    print(new.key)
+    return 0
+
+
+def _keys_list(_args: argparse.Namespace) -> int:
+    from app.auth import list_keys
+
+    rows = list_keys(_keys_engine())
+    print("id\tname\tscope\tprefix\tcreated_at\trevoked_at")
+    for r in rows:
+        revoked = r["revoked_at"].isoformat() if r["revoked_at"] else "-"
+        print(
+            f"{r['id']}\t{r['name']}\t{r['scope']}\t{r['prefix']}\t{r['created_at'].isoformat()}\t{revoked}"
+        )
+    return 0
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    from app.auth import revoke_key
+    from app.errors import NotFound
+
+    try:
+        when = revoke_key(_keys_engine(), args.id)
+    except NotFound as exc:
+        print(exc.detail, file=sys.stderr)
+        return 1
+    print(f"API key {args.id} revoked at {when.isoformat()}")
+    return 0
+
+
+def _name(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 200 or "\x00" in value:
+        raise argparse.ArgumentTypeError("a name of 1 to 200 characters is needed")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Meeting records API tools")
     sub = parser.add_subparsers(dest="group", required=True)
@@ -81,6 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=0, help="random seed: same seed, same bytes")
     gen.add_argument("-o", "--output", type=Path, default=Path("-"), help="output file (default stdout)")
     gen.set_defaults(func=_generate)
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="command", required=True)
+    create = keys.add_parser("create", help="create an API key and print it (once, on the last line)")
+    create.add_argument("--name", required=True, type=_name)
+    create.add_argument("--scope", required=True, choices=["read", "write", "admin"])
+    create.set_defaults(func=_keys_create)
+    keys.add_parser("list", help="list API keys (never their secrets)").set_defaults(func=_keys_list)
+    revoke = keys.add_parser("revoke", help="revoke an API key")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(func=_keys_revoke)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

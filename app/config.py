@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(
         default=None, description="Base URL used in Link headers; default: from the request."
     )
+    auth_failure_limit: int = Field(
+        default=10, ge=1, description="Failed authentications from one address before it gets 429."
+    )
+    auth_failure_window_s: int = Field(default=60, ge=1, description="Window for auth_failure_limit.")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1, description="Largest request body accepted (413).")
 
 
 @lru_cache

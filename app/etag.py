@@ -2,14 +2,18 @@
 
 A pure ASGI middleware: it buffers the body of GET responses with status 200
 (JSON documents of bounded size), hashes it, and answers 304 when the client
-already has that representation.
+already has that representation. A route may set its own ETag (single records
+do: see record_etag below); the middleware then keeps it and only does the
+If-None-Match comparison.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from pydantic import BaseModel
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -41,11 +45,23 @@ class ETagMiddleware:
         start: Message | None = None
         chunks: list[bytes] = []
         passthrough = False
+        suppressed = False  # a 304 went out for the route's own ETag: drop the body
 
         async def wrapped(message: Message) -> None:
-            nonlocal start, passthrough
+            nonlocal start, passthrough, suppressed
             if message["type"] == "http.response.start":
                 headers = Headers(raw=message["headers"])
+                inm = Headers(scope=scope).get("if-none-match")
+                if message["status"] == 200 and "etag" in headers and inm and matches(inm, headers["etag"]):
+                    # The route set its own ETag (a record's version): answer 304 for it too.
+                    out = MutableHeaders(raw=list(message["headers"]))
+                    for name in ("content-length", "content-type"):
+                        if name in out:
+                            del out[name]
+                    suppressed = True
+                    await send({**message, "status": 304, "headers": out.raw})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
                 if (
                     message["status"] != 200
                     or "etag" in headers
@@ -57,6 +73,8 @@ class ETagMiddleware:
                     await send(message)
                     return
                 start = message
+                return
+            if suppressed:
                 return
             if passthrough or start is None:
                 await send(message)
@@ -81,3 +99,24 @@ class ETagMiddleware:
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, wrapped)
+
+
+def record_etag(public: BaseModel) -> str:
+    """The ETag of one record: a hash of its canonical public JSON.
+
+    GET /{collection}/{ref} sends it, and writes check If-Match against it,
+    recomputed from the row inside the write transaction.
+    """
+    return etag_for(public.model_dump_json().encode())
+
+
+def set_record_etag(response: Response, public: BaseModel) -> None:
+    response.headers["ETag"] = record_etag(public)
+    response.headers["Cache-Control"] = "no-cache"
+
+
+def if_match_satisfied(if_match: str, etag: str) -> bool:
+    """RFC 9110 If-Match: `*` or a list of strong tags, compared strongly (W/ never matches)."""
+    if if_match.strip() == "*":
+        return True
+    return any(c.strip() == etag for c in if_match.split(",") if not c.strip().startswith("W/"))

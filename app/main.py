@@ -16,6 +16,7 @@ from app import errors, openapi_docs
 from app.config import get_settings
 from app.db import get_engine
 from app.etag import ETagMiddleware
+from app.limits import BodySizeLimitMiddleware
 from app.models.common import Problem
 from app.routers import (
     directives,
@@ -28,6 +29,7 @@ from app.routers import (
     search,
     shortcomings,
 )
+from app.routers import writes as write_routes
 from app.seed_schema import SeedError
 from app.startup import prepare_database
 
@@ -68,9 +70,12 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(ETagMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware)
     api = APIRouter(prefix="/api/v1")
     for module in (meetings, people, participants, directives, shortcomings, findings, documents, search):
         api.include_router(module.router)
+    for router in write_routes.ROUTERS:
+        api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
 

@@ -12,9 +12,11 @@ SQLModel.metadata.naming_convention = {
     "pk": "%(table_name)s_pkey",
 }
 
+from app.models.apikey import ApiKey
 from app.models.directive import Directive
 from app.models.document import Document, MeetingDocument
 from app.models.finding import Finding
+from app.models.idempotency import IdempotentRequest
 from app.models.meeting import Meeting
 from app.models.participant import Participant
 from app.models.person import Person
@@ -22,9 +24,11 @@ from app.models.search import SearchDocument
 from app.models.shortcoming import Shortcoming
 
 __all__ = [
+    "ApiKey",
     "Directive",
     "Document",
     "Finding",
+    "IdempotentRequest",
     "Meeting",
     "MeetingDocument",
     "Participant",

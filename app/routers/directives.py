@@ -17,6 +17,7 @@ from app.deps import (
     list_page,
     sort_param,
 )
+from app.etag import set_record_etag
 from app.models.common import Page
 from app.models.directive import DirectivePublic
 from app.openapi_docs import LIST, READ
@@ -59,6 +60,7 @@ def read_directives(
 
 
 @router.get("/{ref}", responses=READ, summary="Read one directive")
-def read_directive(ref: RecordRef, session: SessionDep) -> DirectivePublic:
+def read_directive(ref: RecordRef, session: SessionDep, response: Response) -> DirectivePublic:
     directive: DirectivePublic = DIRECTIVES.get(session, ref)
+    set_record_etag(response, directive)
     return directive

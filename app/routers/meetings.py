@@ -18,6 +18,7 @@ from app.deps import (
     list_page,
     sort_param,
 )
+from app.etag import set_record_etag
 from app.models.common import Page
 from app.models.directive import DirectivePublic
 from app.models.document import CitationPublic
@@ -104,7 +105,11 @@ def read_meetings(
 
 
 @router.get("/{ref}", responses=READ, summary="Read one meeting", response_model_exclude_unset=True)
-def read_meeting(meeting: MeetingDep, session: SessionDep, include: Include = None) -> MeetingDetail:
+def read_meeting(
+    meeting: MeetingDep, session: SessionDep, response: Response, include: Include = None
+) -> MeetingDetail:
+    if include is None:  # the record alone: its ETag is the one If-Match is checked against
+        set_record_etag(response, meeting)
     data: dict[str, Any] = meeting.model_dump()
     for name in dict.fromkeys(include.split(",")) if include else ():
         resource = INCLUDABLE[name]

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, false, select
 
 from app.db import SessionDep
 from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
+from app.etag import set_record_etag
 from app.models.common import Page
 from app.models.person import PersonPublic
 from app.openapi_docs import LIST, READ
@@ -58,6 +59,7 @@ def read_people(
 
 
 @router.get("/{ref}", responses=READ, summary="Read one person")
-def read_person(ref: RecordRef, session: SessionDep) -> PersonPublic:
+def read_person(ref: RecordRef, session: SessionDep, response: Response) -> PersonPublic:
     person: PersonPublic = PEOPLE.get(session, ref)
+    set_record_etag(response, person)
     return person

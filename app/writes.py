@@ -1,0 +1,378 @@
+"""Creating, changing and deleting records, each in one write transaction.
+
+Every write runs in `writer(engine).begin()`: BEGIN IMMEDIATE on SQLite (the
+write lock is taken before the record is read), and SELECT ... FOR UPDATE of
+the record's row on PostgreSQL. The If-Match precondition is checked against
+the record's ETag recomputed inside that transaction, so of two editors
+holding the same ETag exactly one wins and the other gets 412.
+
+The record's search_document row is rewritten in the same transaction, and
+foreign-key, uniqueness and size problems are reported as 422 or 409 before
+the database would raise them; an IntegrityError that still slips through
+(a concurrent insert of the same slug on PostgreSQL) becomes 409, never 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine, String, delete, exists, func, insert, select, update
+from sqlalchemy.exc import DataError, IntegrityError
+
+from app.auth import Principal
+from app.db import is_sqlite, writer
+from app.errors import AppError, InvalidParameter, NotFound
+from app.etag import if_match_satisfied, record_etag
+from app.models import (
+    Directive,
+    Finding,
+    IdempotentRequest,
+    Meeting,
+    MeetingDocument,
+    Participant,
+    Person,
+    SearchDocument,
+    Shortcoming,
+)
+from app.models.common import utcnow
+from app.resources import DIRECTIVES, MEETINGS, PEOPLE, Resource, table
+from app.search_index import search_row
+from app.text import fold
+
+search_t = table(SearchDocument)
+idempotent_t = table(IdempotentRequest)
+
+
+class Conflict(AppError):
+    status = 409
+    slug = "conflict"
+
+
+class PreconditionRequired(AppError):
+    status = 428
+    slug = "precondition-required"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    slug = "precondition-failed"
+
+
+def invalid(name: str, reason: str) -> InvalidParameter:
+    return InvalidParameter(f"body.{name}", reason)
+
+
+@dataclass(frozen=True)
+class WriteSpec:
+    resource: Resource
+    search: Callable[[Any], dict[str, Any]]
+    check: Callable[[Connection, dict[str, Any]], None] = lambda _conn, _values: None
+    derived: Callable[[dict[str, Any]], dict[str, Any]] = lambda _values: {}
+    before_delete: Callable[[Connection, Any], None] = lambda _conn, _public: None
+    after_update: Callable[[Connection, Any, dict[str, Any]], None] = lambda _c, _p, _ch: None
+    not_null: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+
+@dataclass(frozen=True)
+class Written:
+    """A write's outcome: the record (None after a delete) and the response to send."""
+
+    public: Any
+    etag: str | None
+    status: int = 200
+    body: bytes | None = None
+    location: str | None = None
+    replayed: bool = False
+
+
+def location_of(spec: WriteSpec, record_id: int) -> str:
+    return f"/api/v1{spec.resource.path}/{record_id}"
+
+
+# --- loading and checks ---------------------------------------------------------------------------
+
+
+def load(conn: Connection, spec: WriteSpec, ref: str, *, lock: bool = False) -> Any:
+    resource = spec.resource
+    stmt = resource.select().where(resource.ref_clause(ref))
+    if lock and not is_sqlite(conn.engine):  # SQLite: BEGIN IMMEDIATE already holds the write lock
+        stmt = stmt.with_for_update(of=resource.table)
+    row = conn.execute(stmt).mappings().first()
+    if row is None:
+        raise NotFound(f"No {spec.name} with id or slug {ref!r}.")
+    return resource.to_public(row)
+
+
+def _check_columns(spec: WriteSpec, values: dict[str, Any]) -> None:
+    """Refuse nulls in NOT NULL columns and text longer than its column (PostgreSQL would raise)."""
+    columns = spec.resource.table.c
+    for name, value in values.items():
+        if name not in columns:
+            continue
+        column = columns[name]
+        if value is None and (name in spec.not_null or not column.nullable):
+            raise invalid(name, "may not be null")
+        length = getattr(column.type, "length", None)
+        if isinstance(column.type, String) and length and isinstance(value, str) and len(value) > length:
+            raise invalid(name, f"at most {length} characters")
+
+
+def _require_if_match(if_match: str | None) -> str:
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            "This request must carry If-Match with the record's current ETag (from GET)."
+        )
+    return if_match
+
+
+def _check_if_match(if_match: str, current: Any, spec: WriteSpec) -> None:
+    etag = record_etag(current)
+    if not if_match_satisfied(if_match, etag):
+        raise PreconditionFailed(
+            f"The {spec.name} has changed since that ETag was issued; GET it again and retry.",
+            current_etag=etag,
+        )
+
+
+def _slug_taken(conn: Connection, spec: WriteSpec, slug: str) -> bool:
+    t = spec.resource.table
+    return bool(conn.execute(select(exists().where(t.c.slug == slug))).scalar())
+
+
+def _write_search(conn: Connection, spec: WriteSpec, public: Any) -> None:
+    conn.execute(delete(search_t).where(search_t.c.type == spec.name, search_t.c.record_id == public.id))
+    conn.execute(insert(search_t).values(**spec.search(public)))
+
+
+def _integrity(spec: WriteSpec, exc: IntegrityError) -> Conflict:
+    return Conflict(f"The {spec.name} conflicts with existing records ({type(exc.orig).__name__}).")
+
+
+def _data_error(spec: WriteSpec, exc: DataError) -> InvalidParameter:
+    return InvalidParameter("body", f"a value does not fit the {spec.name}'s columns")
+
+
+# --- idempotency ----------------------------------------------------------------------------------
+
+
+def _request_hash(path: str, body: BaseModel) -> str:
+    return hashlib.sha256(f"POST {path}\n".encode() + body.model_dump_json().encode()).hexdigest()
+
+
+def _replay(conn: Connection, principal: Principal, key: str, request_hash: str) -> Written | None:
+    row = (
+        conn.execute(
+            select(idempotent_t).where(idempotent_t.c.api_key_id == principal.id, idempotent_t.c.key == key)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    if row["request_sha256"] != request_hash:
+        raise InvalidParameter(
+            "header.Idempotency-Key", "already used with a different request; use a new key"
+        )
+    return Written(
+        public=None,
+        etag=row["etag"],
+        status=row["status"],
+        body=row["body"].encode(),
+        location=row["location"],
+        replayed=True,
+    )
+
+
+# --- the three writes -----------------------------------------------------------------------------
+
+
+def create(
+    engine: Engine,
+    spec: WriteSpec,
+    body: BaseModel,
+    *,
+    principal: Principal,
+    idempotency_key: str | None = None,
+) -> Written:
+    values = body.model_dump()
+    request_hash = _request_hash(spec.resource.path, body)
+    try:
+        with writer(engine).begin() as conn:
+            if idempotency_key is not None:
+                replay = _replay(conn, principal, idempotency_key, request_hash)
+                if replay is not None:
+                    return replay
+            _check_columns(spec, values)
+            if _slug_taken(conn, spec, values["slug"]):
+                raise Conflict(f"A {spec.name} with slug {values['slug']!r} already exists.")
+            spec.check(conn, values)
+            now = utcnow()
+            row = {**values, **spec.derived(values), "created_at": now, "updated_at": now}
+            t = spec.resource.table
+            record_id = conn.execute(insert(t).values(**row).returning(t.c.id)).scalar_one()
+            public = load(conn, spec, str(record_id))
+            _write_search(conn, spec, public)
+            etag = record_etag(public)
+            payload = public.model_dump_json().encode()
+            location = location_of(spec, record_id)
+            if idempotency_key is not None:
+                conn.execute(
+                    insert(idempotent_t).values(
+                        api_key_id=principal.id,
+                        key=idempotency_key,
+                        request_sha256=request_hash,
+                        status=201,
+                        location=location,
+                        etag=etag,
+                        body=payload.decode(),
+                        created_at=now,
+                    )
+                )
+    except IntegrityError as exc:
+        raise _integrity(spec, exc) from exc
+    except DataError as exc:
+        raise _data_error(spec, exc) from exc
+    return Written(public, etag, 201, payload, location)
+
+
+def modify(engine: Engine, spec: WriteSpec, ref: str, body: BaseModel, if_match: str | None) -> Written:
+    if_match = _require_if_match(if_match)
+    changes = body.model_dump(exclude_unset=True)
+    _check_columns(spec, changes)
+    try:
+        with writer(engine).begin() as conn:
+            current = load(conn, spec, ref, lock=True)
+            _check_if_match(if_match, current, spec)
+            if changes:
+                spec.check(conn, {**current.model_dump(), **changes})
+                t = spec.resource.table
+                conn.execute(
+                    update(t)
+                    .where(t.c.id == current.id)
+                    .values(**changes, **spec.derived(changes), updated_at=utcnow())
+                )
+                public = load(conn, spec, str(current.id))
+                _write_search(conn, spec, public)
+                spec.after_update(conn, public, changes)
+            else:
+                public = current
+    except IntegrityError as exc:
+        raise _integrity(spec, exc) from exc
+    except DataError as exc:
+        raise _data_error(spec, exc) from exc
+    return Written(public, record_etag(public))
+
+
+def remove(engine: Engine, spec: WriteSpec, ref: str, if_match: str | None) -> None:
+    if_match = _require_if_match(if_match)
+    try:
+        with writer(engine).begin() as conn:
+            current = load(conn, spec, ref, lock=True)
+            _check_if_match(if_match, current, spec)
+            spec.before_delete(conn, current)
+            conn.execute(
+                delete(search_t).where(search_t.c.type == spec.name, search_t.c.record_id == current.id)
+            )
+            t = spec.resource.table
+            conn.execute(delete(t).where(t.c.id == current.id))
+    except IntegrityError as exc:
+        raise Conflict(f"The {spec.name} is still referenced by other records.") from exc
+
+
+# --- per resource ---------------------------------------------------------------------------------
+
+meeting_t = table(Meeting)
+person_t = table(Person)
+participant_t = table(Participant)
+directive_t = table(Directive)
+
+
+def _check_meeting(conn: Connection, values: dict[str, Any]) -> None:
+    tz = values.get("timezone")
+    if tz is not None:
+        try:
+            zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise invalid("timezone", f"unknown IANA time zone {tz!r}") from exc
+
+
+def _delete_meeting_children(conn: Connection, meeting: Any) -> None:
+    """Children first, in an order no RESTRICT key objects to (directives before participants)."""
+    for model in (Directive, Shortcoming, Finding, MeetingDocument):
+        t = table(model)
+        conn.execute(delete(t).where(t.c.meeting_id == meeting.id))
+    conn.execute(delete(search_t).where(search_t.c.meeting_id == meeting.id))
+    conn.execute(delete(participant_t).where(participant_t.c.meeting_id == meeting.id))
+
+
+def _person_derived(values: dict[str, Any]) -> dict[str, Any]:
+    return {"name_folded": fold(values["full_name"])} if values.get("full_name") else {}
+
+
+def _person_in_use(conn: Connection, person: Any) -> None:
+    n = conn.execute(
+        select(func.count()).select_from(participant_t).where(participant_t.c.person_id == person.id)
+    ).scalar_one()
+    if n:
+        raise Conflict(f"The person takes part in {n} meeting record(s); delete those participants first.")
+
+
+def _person_renamed(conn: Connection, person: Any, changes: dict[str, Any]) -> None:
+    """Participants' search rows carry the person's name: rewrite them."""
+    if "full_name" not in changes:
+        return
+    rows = conn.execute(
+        select(
+            participant_t.c.id,
+            participant_t.c.meeting_id,
+            participant_t.c.title,
+            participant_t.c.organization,
+        ).where(participant_t.c.person_id == person.id)
+    ).all()
+    for r in rows:
+        doc = search_row("participant", r.id, r.meeting_id, f"{person.full_name}, {r.title}", r.organization)
+        conn.execute(
+            update(search_t)
+            .where(search_t.c.type == "participant", search_t.c.record_id == r.id)
+            .values(title=doc["title"], body=doc["body"], folded=doc["folded"])
+        )
+
+
+def _check_directive(conn: Connection, values: dict[str, Any]) -> None:
+    meeting_id, issued_by = values["meeting_id"], values["issued_by"]
+    if not conn.execute(select(exists().where(meeting_t.c.id == meeting_id))).scalar():
+        raise invalid("meeting_id", f"no meeting with id {meeting_id}")
+    part = conn.execute(select(participant_t.c.meeting_id).where(participant_t.c.id == issued_by)).first()
+    if part is None:
+        raise invalid("issued_by", f"no participant with id {issued_by}")
+    if part.meeting_id != meeting_id:
+        raise invalid("issued_by", f"participant {issued_by} did not take part in meeting {meeting_id}")
+
+
+MEETING_WRITES = WriteSpec(
+    MEETINGS,
+    search=lambda m: search_row("meeting", m.id, m.id, m.title, m.purpose, m.summary, m.organizer),
+    check=_check_meeting,
+    before_delete=_delete_meeting_children,
+)
+PERSON_WRITES = WriteSpec(
+    PEOPLE,
+    search=lambda p: search_row("person", p.id, None, p.full_name),
+    derived=_person_derived,
+    before_delete=_person_in_use,
+    after_update=_person_renamed,
+)
+DIRECTIVE_WRITES = WriteSpec(
+    DIRECTIVES,
+    search=lambda d: search_row("directive", d.id, d.meeting_id, d.text, *d.addressees),
+    check=_check_directive,
+)
