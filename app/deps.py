@@ -99,11 +99,13 @@ def list_page(
     stmt: Select[Any] | None = None,
 ) -> Page[Any]:
     stmt = resource.select() if stmt is None else stmt
+    count = resource.count()
     if q is not None:
         where = [*where, resource.table.c.id.in_(matching_record_ids(session, resource.name, q))]
     if where:
         stmt = stmt.where(*where)
-    result = paginate(session, stmt, resource.sorting, sort=sort, cursor=cursor, limit=limit)
+        count = count.where(*where)
+    result = paginate(session, stmt, resource.sorting, sort=sort, cursor=cursor, limit=limit, count=count)
     if result.next_cursor:
         set_next_link(request, response, result.next_cursor)
     return Page(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, false, select
+from sqlalchemy import ColumnElement, Select, Table, false, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -57,6 +57,14 @@ class Resource:
 
     def select(self) -> Select[Any]:
         return select(*self.table.c)
+
+    def count(self) -> Select[Any]:
+        """Counts what select() returns: filters may only name this FROM's columns.
+
+        The joins of select() only add columns (every row has its one match), so
+        counting the table alone gives the same number at a fraction of the cost.
+        """
+        return select(func.count()).select_from(self.table)
 
     def to_public(self, row: Any) -> Any:
         return self.public.model_validate(dict(row))
@@ -162,6 +170,13 @@ class _Citations(Resource):
     def select(self) -> Select[Any]:
         return select(*document_t.c, citation_t.c.meeting_id, citation_t.c.source_quote).join(
             citation_t, citation_t.c.document_id == document_t.c.id
+        )
+
+    def count(self) -> Select[Any]:
+        return (
+            select(func.count())
+            .select_from(document_t)
+            .join(citation_t, citation_t.c.document_id == document_t.c.id)
         )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select
 
 from app.db import SessionDep
 from app.deps import (
@@ -51,7 +52,8 @@ def read_directives(
     if issued_by is not None:
         where.append(directive_t.c.issued_by == issued_by)
     if person_id is not None:
-        where.append(participant_t.c.person_id == person_id)
+        issuers = select(participant_t.c.id).where(participant_t.c.person_id == person_id)
+        where.append(directive_t.c.issued_by.in_(issuers))
     if status is not None:
         where.append(directive_t.c.status == status.value)
     return list_page(
