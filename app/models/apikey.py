@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlmodel import Field, SQLModel
 
 from app.models.common import utcnow
-from app.models.types import OffsetDateTime
+from app.models.types import OffsetDateTime, enum_string
 
 
 class Scope(StrEnum):
@@ -27,7 +27,7 @@ class ApiKey(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
-    scope: Scope = Field(max_length=10)
+    scope: Scope = Field(max_length=10, sa_type=enum_string(Scope))
     prefix: str = Field(max_length=32, unique=True, index=True)
     secret_sha256: str = Field(max_length=64, description="Hex sha256 of the secret part of the key.")
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=OffsetDateTime)

@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models import examples
 from app.models.common import Timestamps
-from app.models.types import LongStr, ShortStr
+from app.models.types import LongStr, ShortStr, enum_string
 from app.seed_schema import DirectiveStatus
 
 
@@ -19,7 +19,9 @@ class DirectiveBase(SQLModel):
     addressees: list[str] = Field(
         default_factory=list, sa_type=JSON, description="Who must act, as the source names them."
     )
-    status: DirectiveStatus = Field(default=DirectiveStatus.open, max_length=20)
+    status: DirectiveStatus = Field(
+        default=DirectiveStatus.open, max_length=20, sa_type=enum_string(DirectiveStatus)
+    )
     due_date: dt.date | None = Field(default=None, description="Null when the source gives none.")
     source_quote: str = Field(max_length=20_000, description="The passage this comes from.")
 

@@ -6,13 +6,13 @@ from sqlmodel import Field, SQLModel
 
 from app.models import examples
 from app.models.common import Timestamps
-from app.models.types import LongStr, ShortStr
+from app.models.types import LongStr, ShortStr, enum_string
 from app.seed_schema import DocumentKind
 
 
 class DocumentBase(SQLModel):
     slug: str = Field(max_length=120, unique=True, description="Stable human-readable id.")
-    kind: DocumentKind = Field(max_length=40)
+    kind: DocumentKind = Field(max_length=40, sa_type=enum_string(DocumentKind))
     number: str | None = Field(default=None, max_length=500)
     title: str = Field(max_length=20_000)
     issuer: str | None = Field(default=None, max_length=500)

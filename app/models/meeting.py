@@ -12,7 +12,7 @@ from app.models.document import CitationPublic
 from app.models.finding import FindingPublic
 from app.models.participant import ParticipantPublic
 from app.models.shortcoming import ShortcomingPublic
-from app.models.types import LongStr, OffsetDateTime, ShortStr
+from app.models.types import LongStr, OffsetDateTime, ShortStr, enum_string
 from app.seed_schema import MeetingFormat
 
 
@@ -25,7 +25,7 @@ class MeetingBase(SQLModel):
     )
     timezone: str = Field(default="Asia/Ho_Chi_Minh", max_length=64)
     organizer: str = Field(max_length=500)
-    format: MeetingFormat = Field(max_length=20)
+    format: MeetingFormat = Field(max_length=20, sa_type=enum_string(MeetingFormat))
     connection_points: list[str] = Field(default_factory=list, sa_type=JSON)
     purpose: str = Field(max_length=20_000)
     summary: str = Field(max_length=20_000)

@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models import examples
 from app.models.common import Timestamps
-from app.models.types import LongStr, ShortStr
+from app.models.types import LongStr, ShortStr, enum_string
 from app.seed_schema import ParticipantRole
 
 
@@ -17,7 +17,9 @@ class ParticipantBase(SQLModel):
     person_id: int = Field(foreign_key="person.id", ondelete="RESTRICT")
     title: str = Field(max_length=500, description="Office held at the time of the meeting.")
     organization: str | None = Field(default=None, max_length=500)
-    role: ParticipantRole = Field(max_length=20, description="Role at this meeting.")
+    role: ParticipantRole = Field(
+        max_length=20, sa_type=enum_string(ParticipantRole), description="Role at this meeting."
+    )
     source_quote: str = Field(max_length=20_000, description="The passage this comes from.")
 
 

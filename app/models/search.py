@@ -6,6 +6,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models import examples
+from app.models.types import enum_string
 
 
 class HitType(StrEnum):
@@ -32,7 +33,7 @@ class SearchDocument(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    type: HitType = Field(max_length=20)
+    type: HitType = Field(max_length=20, sa_type=enum_string(HitType))
     record_id: int
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id", ondelete="CASCADE")
     title: str

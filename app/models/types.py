@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy import String, TypeDecorator
 from sqlalchemy.engine import Dialect
 
@@ -31,6 +33,23 @@ class OffsetDateTime(TypeDecorator[dt.datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def enum_string(enum: type[Enum]) -> SAEnum:
+    """An enum column kept as plain VARCHAR on every back end, holding the members' values.
+
+    Not a native PostgreSQL ENUM, so it sorts alphabetically and compares with
+    text as on SQLite. No CHECK constraint: the API models validate the values.
+    Rows come back as members of `enum`. The width is that of the longest value
+    (what these columns have had on SQLite from the start): a new, longer member
+    needs a migration, which `alembic check` points out.
+    """
+    return SAEnum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 def _clean_text(value: str) -> str:
