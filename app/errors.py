@@ -6,10 +6,11 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.models.common import Problem
 
@@ -70,6 +71,24 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path.
+
+    Starlette's 405 lists only the methods of the first route whose path matched,
+    while GET and POST on a collection are two routes: its Allow said `GET` where
+    POST is answered too. HEAD is listed only where a route answers it (Starlette's
+    own routes add it to GET; FastAPI's API routes do not).
+    """
+    methods: set[str] = set()
+    for route in routing.iter_route_contexts(request.app.router.routes):
+        if not route.methods:
+            continue
+        match, _ = route.matches(request.scope)
+        if match in (Match.PARTIAL, Match.FULL):
+            methods.update(route.methods)
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -104,6 +123,8 @@ def install(app: FastAPI) -> None:
         response = problem(exc.status_code, detail, instance=request.url.path)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     @app.exception_handler(Exception)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import routing
@@ -11,6 +12,32 @@ from pydantic.json_schema import models_json_schema
 from starlette.routing import BaseRoute
 
 from app.models.common import problem_example
+from app.models.examples import DIRECTIVE, MEETING, PERSON
+
+
+def _phrase(status: int) -> str:
+    """The title the API answers with (Python's phrase, which newer versions renamed)."""
+    return HTTPStatus(status).phrase
+
+
+_WWW_AUTHENTICATE = {
+    "description": "The Bearer challenge (RFC 6750).",
+    "required": True,
+    "schema": {"type": "string", "examples": ['Bearer realm="meeting-records", error="invalid_token"']},
+}
+# Headers that come with a problem response.
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": _WWW_AUTHENTICATE},
+    403: {"WWW-Authenticate": _WWW_AUTHENTICATE},
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before authenticating again.",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[0-9]+$", "examples": ["60"]},
+        }
+    },
+}
+_MEETING_PATH = f"/api/v1/meetings/{MEETING['id']}"
 
 _EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
     404: (
@@ -35,6 +62,77 @@ _EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
             ],
         ),
     ),
+    400: (
+        "The body cannot be read: not UTF-8, or a Content-Length that is not a number",
+        problem_example(
+            400, "Bad Request", "There was an error parsing the body", instance="/api/v1/meetings"
+        ),
+    ),
+    401: (
+        "No API key, or a bad or revoked one",
+        problem_example(
+            401,
+            "Unauthorized",
+            "This request needs an API key: send `Authorization: Bearer <key>`.",
+            instance="/api/v1/meetings",
+        ),
+    ),
+    403: (
+        "The API key's scope does not allow writes",
+        problem_example(
+            403,
+            "Forbidden",
+            "This API key has scope 'read'; 'write' is needed.",
+            instance="/api/v1/meetings",
+        ),
+    ),
+    409: (
+        "Conflicts with other records",
+        problem_example(
+            409,
+            "Conflict",
+            f"A meeting with slug {MEETING['slug']!r} already exists.",
+            instance="/api/v1/meetings",
+        ),
+    ),
+    412: (
+        "If-Match does not match the record's current ETag",
+        problem_example(
+            412,
+            "Precondition Failed",
+            "The meeting has changed since that ETag was issued; GET it again and retry.",
+            instance=_MEETING_PATH,
+            current_etag='"8f14e45fceea167a5a36dedd4bea2543"',
+        ),
+    ),
+    413: (
+        "Request body too large",
+        problem_example(
+            413,
+            _phrase(413),
+            "The request body is larger than the 1048576 bytes this API accepts.",
+            instance="/api/v1/meetings",
+        ),
+    ),
+    428: (
+        "If-Match is missing",
+        problem_example(
+            428,
+            "Precondition Required",
+            "This request must carry If-Match with the record's current ETag (from GET).",
+            instance=_MEETING_PATH,
+        ),
+    ),
+    429: (
+        "Too many failed authentications from this address (see Retry-After)",
+        problem_example(
+            429,
+            "Too Many Requests",
+            "Too many failed authentications from this address; retry in 60 s.",
+            instance="/api/v1/meetings",
+            retry_after=60,
+        ),
+    ),
     503: (
         "Database unavailable",
         problem_example(503, "Service Unavailable", "The database does not answer."),
@@ -42,24 +140,119 @@ _EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
 }
 
 
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+# A write's 422 names the body field at fault.
+WRITE_422 = problem_example(
+    422,
+    _phrase(422),
+    "Invalid request: body.slug",
+    instance="/api/v1/meetings",
+    invalid_params=[
+        {
+            "name": "body.slug",
+            "reason": "String should match pattern '^[a-z0-9]+(?:-[a-z0-9]+)*$'",
+            "type": "string_pattern_mismatch",
+        }
+    ],
+)
+
+
+def problems(
+    *codes: int,
+    descriptions: Mapping[int, str] | None = None,
+    examples: Mapping[int, dict[str, Any]] | None = None,
+) -> dict[int | str, dict[str, Any]]:
+    """Problem responses for `responses=`: problem+json with an example each.
+
+    `descriptions` and `examples` replace the defaults for some codes (what a 409
+    means differs between a create and a delete).
+    """
     out: dict[int | str, dict[str, Any]] = {}
     for code in codes:
         description, example = _EXAMPLES[code]
-        out[code] = {
-            "description": description,
+        response: dict[str, Any] = {
+            "description": (descriptions or {}).get(code, description),
             "content": {
                 "application/problem+json": {
                     "schema": {"$ref": "#/components/schemas/Problem"},
-                    "example": example,
+                    "example": (examples or {}).get(code, example),
                 }
             },
         }
+        if code in _HEADERS:
+            response["headers"] = _HEADERS[code]
+        out[code] = response
     return out
 
 
 READ = problems(404, 422)
 LIST = problems(422)
+
+# --- writes ---------------------------------------------------------------------------------------
+
+_ETAG = {
+    "description": "The record's ETag: send it in If-Match to change or delete it.",
+    "required": True,
+    "schema": {"type": "string", "examples": ['"8f14e45fceea167a5a36dedd4bea2543"']},
+}
+CREATED: dict[str, Any] = {
+    "description": "Created: the new record.",
+    "headers": {
+        "Location": {
+            "description": "The new record's URL.",
+            "required": True,
+            "schema": {"type": "string", "examples": ["/api/v1/meetings/42"]},
+        },
+        "ETag": _ETAG,
+        "Idempotent-Replayed": {
+            "description": "`true` when this is the stored response to an earlier request "
+            "with the same Idempotency-Key.",
+            "required": False,
+            "schema": {"type": "string", "enum": ["true"]},
+        },
+    },
+}
+CHANGED: dict[str, Any] = {"description": "The record as changed.", "headers": {"ETag": _ETAG}}
+DELETED: dict[str, Any] = {"description": "Deleted."}
+
+_AUTH = (400, 401, 403, 413, 422, 429)
+_WRITE_EXAMPLES = {422: WRITE_422}
+CREATE = problems(
+    *_AUTH, 409, descriptions={409: "A record with this slug already exists"}, examples=_WRITE_EXAMPLES
+)
+PATCH = problems(*_AUTH, 404, 409, 412, 428, examples=_WRITE_EXAMPLES)
+DELETE = problems(
+    *_AUTH,
+    404,
+    409,
+    412,
+    428,
+    descriptions={409: "Still referenced by other records"},
+    examples=_WRITE_EXAMPLES,
+)
+
+
+def _without(record: dict[str, Any], *names: str) -> dict[str, Any]:
+    """A seed record as a request body: no server-owned fields, no nulls (absent means null)."""
+    dropped = {"id", "created_at", "updated_at", *names}
+    return {k: v for k, v in record.items() if k not in dropped and v is not None}
+
+
+# Request bodies from the seed. A create's slug is new (the seed's are taken), so
+# the example creates a record; a change applies to the seed record of the examples.
+MEETING_CREATE = {**_without(MEETING), "slug": f"{MEETING['slug']}-2"}
+MEETING_UPDATE = {"format": "hybrid", "connection_points": MEETING["connection_points"]}
+PERSON_CREATE = {**_without(PERSON), "slug": f"{PERSON['slug']}-2"}
+PERSON_UPDATE = {"full_name": PERSON["full_name"]}
+DIRECTIVE_CREATE = {
+    **_without(DIRECTIVE, "issued_by_person_id", "issued_by_name"),
+    "slug": f"{DIRECTIVE['slug']}-2",
+}
+DIRECTIVE_UPDATE = {"status": "in_progress", "addressees": DIRECTIVE["addressees"]}
+
+
+def body_example(example: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` of a write: the request body's example (merged into FastAPI's)."""
+    return {"requestBody": {"content": {"application/json": {"example": example}}}}
 
 
 def restore_examples(schema: dict[str, Any], routes: Sequence[BaseRoute]) -> None:

@@ -14,8 +14,11 @@ import jsonschema_rs
 import pytest
 from fastapi import routing
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from app.auth import create_key
 from app.main import app
+from app.models.apikey import Scope
 from tests.conftest import SEED_FILE
 
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -34,6 +37,16 @@ EXAMPLE_SOURCES = {
 }
 PUBLIC_MODELS = {*EXAMPLE_SOURCES, "MeetingDetail", "CitationPublic", "SearchHit"}
 TIMESTAMPS = ("created_at", "updated_at")
+SUCCESS = {"GET": "200", "POST": "201", "PATCH": "200", "DELETE": "204"}
+WRITES = {"POST", "PATCH", "DELETE"}
+# The problems every write can answer: a body that cannot be read, no key or a bad
+# one, a read-only key, a body too large, an invalid request, too many failed
+# authentications, a conflict.
+WRITE_PROBLEMS = {"400", "401", "403", "409", "413", "422", "429"}
+# And those of a write to an existing record: it may be missing, and If-Match is required.
+RECORD_WRITE_PROBLEMS = {"404", "412", "428"}
+PROBLEM_HEADERS = {"401": "WWW-Authenticate", "403": "WWW-Authenticate", "429": "Retry-After"}
+WRITE_PATHS = ("/api/v1/meetings", "/api/v1/people", "/api/v1/directives")
 
 
 @pytest.fixture(scope="module")
@@ -145,20 +158,77 @@ class TestRoutes:
 
 
 class TestResponses:
-    def test_success_is_json(self, doc: dict[str, Any]) -> None:
+    def test_success_responses(self, doc: dict[str, Any]) -> None:
+        """200 with JSON for GET and PATCH, 201 with the record, Location and ETag for
+        POST, 204 without a body for DELETE: one success each."""
         for method, path, op in operations(doc):
-            ok = op["responses"].get("200")
-            assert ok is not None, f"{method} {path} documents no 200"
-            assert "schema" in ok["content"]["application/json"]
+            where = f"{method} {path}"
+            success = [code for code in op["responses"] if code.startswith(("2", "3"))]
+            assert success == [SUCCESS[method]], f"{where} documents {success}"
+            ok = op["responses"][SUCCESS[method]]
+            assert ok.get("description"), where
+            if method == "DELETE":
+                assert "content" not in ok, where
+                continue
+            assert list(ok["content"]) == ["application/json"], where
+            assert "schema" in ok["content"]["application/json"], where
+            headers = ok.get("headers", {})
+            if method == "POST":
+                assert headers["Location"]["required"] is True, where
+                assert headers["ETag"]["required"] is True, where
+            if method == "PATCH":
+                assert headers["ETag"]["required"] is True, where
+            for name, header in headers.items():
+                assert header.get("description"), f"{where} {name}"
+                assert header["schema"]["type"] == "string", f"{where} {name}"
 
     def test_problem_responses_are_documented(self, doc: dict[str, Any]) -> None:
         for method, path, op in operations(doc):
             responses = op["responses"]
             if "{" in path:
                 assert "404" in responses, f"{method} {path} has a path id but no 404"
-            if op.get("parameters"):
+            if op.get("parameters") or "requestBody" in op:
                 assert "422" in responses, f"{method} {path} has parameters but no 422"
             assert any(code.startswith(("4", "5")) for code in responses) or path == "/healthz"
+
+    def test_write_problems_are_documented(self, doc: dict[str, Any]) -> None:
+        writes = [(method, path, op) for method, path, op in operations(doc) if method in WRITES]
+        assert {(m, p.removesuffix("/{ref}")) for m, p, _ in writes} == {
+            (m, p) for m in WRITES for p in WRITE_PATHS
+        }
+        for method, path, op in writes:
+            problems = {code for code in op["responses"] if code.startswith(("4", "5"))}
+            expected = WRITE_PROBLEMS | (RECORD_WRITE_PROBLEMS if "{" in path else set())
+            assert problems == expected, f"{method} {path}"
+
+    def test_writes_need_a_bearer_key(self, doc: dict[str, Any]) -> None:
+        (scheme,) = doc["components"]["securitySchemes"]
+        assert doc["components"]["securitySchemes"][scheme] | {"description": ""} == {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "",
+        }
+        assert "security" not in doc  # reads are public
+        for method, path, op in operations(doc):
+            if method in WRITES:
+                assert op["security"] == [{scheme: []}], f"{method} {path}"
+            else:
+                assert "security" not in op, f"{method} {path}"
+
+    def test_write_headers_are_documented(self, doc: dict[str, Any]) -> None:
+        for method, path, op in operations(doc):
+            if method not in WRITES:
+                continue
+            headers = {p["name"]: p for p in op.get("parameters", []) if p["in"] == "header"}
+            if method == "POST":
+                assert set(headers) == {"Idempotency-Key"}, f"{method} {path}"
+            else:
+                assert set(headers) == {"If-Match"}, f"{method} {path}"
+                # Optional in the schema, so that its absence is answered (428), not refused.
+                assert headers["If-Match"]["required"] is False
+                assert "428" in op["responses"]
+            for code, name in PROBLEM_HEADERS.items():
+                assert op["responses"][code]["headers"][name]["required"] is True, f"{method} {path} {code}"
 
     def test_problem_responses_are_problem_json(self, doc: dict[str, Any]) -> None:
         for method, path, op in operations(doc):
@@ -171,6 +241,7 @@ class TestResponses:
                 media = response["content"][PROBLEM_JSON]
                 assert media["schema"] == {"$ref": PROBLEM_REF}, where
                 assert media["example"]["status"] == int(code), where
+                assert media["example"]["title"], where
 
     def test_problem_schema(self, doc: dict[str, Any]) -> None:
         schemas = doc["components"]["schemas"]
@@ -200,11 +271,30 @@ class TestResponses:
                         assert prop.get("examples"), f"{where}: no example, nor for {name}"
 
 
+def request_example(op: dict[str, Any]) -> Any:
+    return op["requestBody"]["content"]["application/json"]["example"]
+
+
 class TestExamples:
     def test_public_models_have_examples(self, doc: dict[str, Any]) -> None:
         schemas = doc["components"]["schemas"]
         for name in PUBLIC_MODELS:
             assert len(schemas[name].get("examples", [])) >= 1, name
+
+    def test_request_bodies_have_examples(self, doc: dict[str, Any]) -> None:
+        bodies = 0
+        for method, path, op in operations(doc):
+            if "requestBody" not in op:
+                assert method in {"GET", "DELETE"}, f"{method} {path} has no request body"
+                continue
+            bodies += 1
+            body = op["requestBody"]
+            assert body["required"] is True, f"{method} {path}"
+            assert list(body["content"]) == ["application/json"], f"{method} {path}"
+            example = request_example(op)
+            assert isinstance(example, dict), f"{method} {path}"
+            assert example, f"{method} {path}"
+        assert bodies == 6
 
     def test_examples_match_their_schemas(self, doc: dict[str, Any]) -> None:
         checked = 0
@@ -224,6 +314,13 @@ class TestExamples:
                         errors = [e.message for e in validator.iter_errors(media["example"])]
                         assert not errors, f"example of {method} {path} {code}: {errors}"
                         checked += 1
+            if "requestBody" in op:
+                media = op["requestBody"]["content"]["application/json"]
+                root = {**media["schema"], "components": doc["components"]}
+                validator = jsonschema_rs.validator_for(root, validate_formats=True)
+                errors = [e.message for e in validator.iter_errors(media["example"])]
+                assert not errors, f"request example of {method} {path}: {errors}"
+                checked += 1
         assert checked >= len(PUBLIC_MODELS)
 
     def test_vietnamese_example_text_comes_from_the_seed(
@@ -246,10 +343,44 @@ class TestExamples:
         assert checked >= 30
 
     def test_example_slugs_come_from_the_seed(self, doc: dict[str, Any], seed_strings: set[str]) -> None:
+        creates = [request_example(op) for method, _, op in operations(doc) if method == "POST"]
+        new = {example["slug"] for example in creates}
         slugs = [text for example in examples_in(doc) for key, text in strings_in(example) if key == "slug"]
-        assert len(slugs) >= len(PUBLIC_MODELS)
+        assert len(slugs) >= len(PUBLIC_MODELS) + len(new)
         for slug in slugs:
-            assert slug in seed_strings, slug
+            if slug in new:
+                # A create's example names a new record: a seed record's slug, suffixed.
+                assert slug not in seed_strings, slug
+                assert any(slug.startswith(f"{s}-") for s in seed_strings), slug
+            else:
+                assert slug in seed_strings, slug
+
+    def test_request_examples_are_what_the_api_accepts(
+        self, doc: dict[str, Any], client: TestClient, engine: Engine
+    ) -> None:
+        """Each create example creates its record, each change example applies to the
+        seed record of the read examples, with the documented headers."""
+        auth = {"Authorization": f"Bearer {create_key(engine, 'docs', Scope.write).key}"}
+        schemas = doc["components"]["schemas"]
+        for path in WRITE_PATHS:
+            item = doc["paths"][path]
+            example = request_example(item["post"])
+            r = client.post(path, json=example, headers=auth)
+            assert r.status_code == 201, (path, r.text)
+            assert r.headers["location"] == f"{path}/{r.json()['id']}"
+            assert r.headers["etag"] == client.get(r.headers["location"]).headers["etag"]
+            assert {k: r.json()[k] for k in example} == example
+
+            change = request_example(doc["paths"][f"{path}/{{ref}}"]["patch"])
+            public = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            name = resolve(doc, public)["properties"]["items"]["items"]["$ref"].rsplit("/", 1)[1]
+            (record,) = schemas[name]["examples"]
+            target = f"{path}/{record['slug']}"
+            etag = client.get(target).headers["etag"]
+            r = client.patch(target, json=change, headers={**auth, "If-Match": etag})
+            assert r.status_code == 200, (target, r.text)
+            assert {k: r.json()[k] for k in change} == change
+            assert r.headers["etag"] == client.get(target).headers["etag"]
 
     def test_examples_are_what_the_api_answers(self, doc: dict[str, Any], client: TestClient) -> None:
         """Ids included: the loader numbers records in seed order from 1."""

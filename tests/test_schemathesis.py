@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 
+from app.auth import limiter
 from app.db import create_db_engine, get_engine
 from app.main import app
 from app.startup import prepare_database
@@ -91,6 +92,9 @@ def issued_cursor(case: schemathesis.Case) -> str | None:
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api(case: schemathesis.Case) -> None:
+    # Generated keys fail authentication: without this, the failure limiter would
+    # answer every write after the first few with 429 (tests/test_auth.py tests it).
+    limiter.reset()
     # A cursor is opaque: only the ones the API issued are valid, and any other is
     # rightly a 422 (documented). In schema-valid cases, send one the API issued for
     # the same query in place of the generated string, so that no check is turned off.
@@ -182,3 +186,38 @@ class TestRegressions:
         r = client.get(path, params=params)
         assert r.status_code == 422
         assert problem_of(r)["invalid_params"][0]["name"] == "query.cursor"
+
+    @pytest.mark.parametrize("method", ["OPTIONS", "PUT", "HEAD"])
+    def test_allow_lists_every_method_of_the_path(self, method: str) -> None:
+        # 405 listed only the methods of the first route Starlette matched:
+        # `Allow: GET` on /api/v1/meetings, which POST also answers.
+        document = app.openapi()
+        client = TestClient(app, raise_server_exceptions=False)
+        checked = 0
+        for path, item in document["paths"].items():
+            documented = {m.upper() for m in item}
+            if method in documented:
+                continue
+            r = client.request(method, path.replace("{ref}", "1"))
+            assert r.status_code == 405, path
+            if method != "HEAD":
+                problem_of(r)
+            assert set(r.headers["allow"].split(", ")) == documented, path
+            checked += 1
+        assert checked >= 20
+        # Listed where answered: Starlette's own route for the document answers HEAD.
+        r = client.put("/openapi.json")
+        assert r.status_code == 405
+        assert r.headers["allow"] == "GET, HEAD"
+        assert client.head("/openapi.json").status_code == 200
+
+    @pytest.mark.parametrize("path", ["/api/v1/people", "/api/v1/meetings/1"])
+    def test_a_body_that_is_not_utf8_is_a_documented_400(self, path: str) -> None:
+        # FastAPI answers 400 for a body it cannot decode; the writes documented no 400.
+        client = TestClient(app, raise_server_exceptions=False)
+        method = "POST" if path.endswith("people") else "PATCH"
+        r = client.request(method, path, content=b"\xc3\x28", headers={"Content-Type": "application/json"})
+        assert r.status_code == 400
+        problem_of(r)
+        template = path if method == "POST" else "/api/v1/meetings/{ref}"
+        assert "400" in app.openapi()["paths"][template][method.lower()]["responses"]

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
 
+from app import openapi_docs as docs
 from app.auth import WriterDep
 from app.db import EngineDep
 from app.deps import RecordRef
@@ -42,35 +43,9 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-
-
-def _problems(**codes: str) -> dict[int | str, dict[str, Any]]:
-    return {int(code[1:]): {"description": text, "content": _PROBLEM} for code, text in codes.items()}
-
-
-_AUTH = {
-    "_401": "No API key, or a bad or revoked one",
-    "_403": "The API key's scope does not allow writes",
-    "_413": "Request body too large",
-    "_422": "Invalid body or field",
-    "_429": "Too many failed authentications from this address (see Retry-After)",
-}
-CREATE = _problems(**_AUTH, _409="A record with this slug already exists")
-PATCH = _problems(
-    **_AUTH,
-    _404="No such record",
-    _409="Conflicts with other records",
-    _412="If-Match does not match the current ETag",
-    _428="If-Match is missing",
-)
-DELETE = _problems(
-    **_AUTH,
-    _404="No such record",
-    _409="Still referenced by other records",
-    _412="If-Match does not match the current ETag",
-    _428="If-Match is missing",
-)
+CREATE = {201: docs.CREATED, **docs.CREATE}
+PATCH = {200: docs.CHANGED, **docs.PATCH}
+DELETE = {204: docs.DELETED, **docs.DELETE}
 
 
 def _created(written: Written, response: Response) -> Any:
@@ -93,7 +68,12 @@ directives = APIRouter(prefix="/directives", tags=["directives"])
 
 
 @meetings.post(
-    "", status_code=201, response_model=MeetingPublic, responses=CREATE, summary="Create a meeting"
+    "",
+    status_code=201,
+    response_model=MeetingPublic,
+    responses=CREATE,
+    summary="Create a meeting",
+    openapi_extra=docs.body_example(docs.MEETING_CREATE),
 )
 def create_meeting(
     body: MeetingCreate, engine: EngineDep, key: WriterDep, response: Response, idem: IdempotencyKey = None
@@ -101,7 +81,13 @@ def create_meeting(
     return _created(create(engine, MEETING_WRITES, body, principal=key, idempotency_key=idem), response)
 
 
-@meetings.patch("/{ref}", response_model=MeetingPublic, responses=PATCH, summary="Change a meeting")
+@meetings.patch(
+    "/{ref}",
+    response_model=MeetingPublic,
+    responses=PATCH,
+    summary="Change a meeting",
+    openapi_extra=docs.body_example(docs.MEETING_UPDATE),
+)
 def update_meeting(
     ref: RecordRef,
     body: MeetingUpdate,
@@ -124,14 +110,27 @@ def delete_meeting(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: 
     remove(engine, MEETING_WRITES, ref, if_match)
 
 
-@people.post("", status_code=201, response_model=PersonPublic, responses=CREATE, summary="Create a person")
+@people.post(
+    "",
+    status_code=201,
+    response_model=PersonPublic,
+    responses=CREATE,
+    summary="Create a person",
+    openapi_extra=docs.body_example(docs.PERSON_CREATE),
+)
 def create_person(
     body: PersonCreate, engine: EngineDep, key: WriterDep, response: Response, idem: IdempotencyKey = None
 ) -> Any:
     return _created(create(engine, PERSON_WRITES, body, principal=key, idempotency_key=idem), response)
 
 
-@people.patch("/{ref}", response_model=PersonPublic, responses=PATCH, summary="Change a person")
+@people.patch(
+    "/{ref}",
+    response_model=PersonPublic,
+    responses=PATCH,
+    summary="Change a person",
+    openapi_extra=docs.body_example(docs.PERSON_UPDATE),
+)
 def update_person(
     ref: RecordRef,
     body: PersonUpdate,
@@ -155,7 +154,12 @@ def delete_person(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: I
 
 
 @directives.post(
-    "", status_code=201, response_model=DirectivePublic, responses=CREATE, summary="Create a directive"
+    "",
+    status_code=201,
+    response_model=DirectivePublic,
+    responses=CREATE,
+    summary="Create a directive",
+    openapi_extra=docs.body_example(docs.DIRECTIVE_CREATE),
 )
 def create_directive(
     body: DirectiveCreate, engine: EngineDep, key: WriterDep, response: Response, idem: IdempotencyKey = None
@@ -163,7 +167,13 @@ def create_directive(
     return _created(create(engine, DIRECTIVE_WRITES, body, principal=key, idempotency_key=idem), response)
 
 
-@directives.patch("/{ref}", response_model=DirectivePublic, responses=PATCH, summary="Change a directive")
+@directives.patch(
+    "/{ref}",
+    response_model=DirectivePublic,
+    responses=PATCH,
+    summary="Change a directive",
+    openapi_extra=docs.body_example(docs.DIRECTIVE_UPDATE),
+)
 def update_directive(
     ref: RecordRef,
     body: DirectiveUpdate,
