@@ -9,7 +9,7 @@ so two writers queue on the busy timeout instead of failing half-way).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,6 +17,7 @@ from fastapi import Depends
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings, get_settings
 
@@ -138,11 +139,17 @@ def writer(engine: Engine) -> Engine:
 _engine: Engine | None = None
 
 
-def get_engine() -> Engine:
+def default_engine() -> Engine:
+    """The process's engine, made from the settings on first use."""
     global _engine
     if _engine is None:
         _engine = create_db_engine()
     return _engine
+
+
+async def get_engine() -> Engine:
+    """The engine, as a dependency (async, so that it costs no threadpool hop)."""
+    return default_engine()
 
 
 def set_engine(engine: Engine | None) -> None:
@@ -153,9 +160,22 @@ def set_engine(engine: Engine | None) -> None:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_session(engine: EngineDep) -> Iterator[Session]:
-    with Session(engine) as session:
+async def get_session(engine: EngineDep) -> AsyncIterator[Session]:
+    """A session per request.
+
+    Making one does no I/O, so this is an async dependency: a sync one would cost
+    two threadpool hops per request (enter and exit). Closing a session that
+    holds a connection ends its transaction, which is I/O: that happens in the
+    threadpool, not on the event loop.
+    """
+    session = Session(engine)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import errors, openapi_docs
 from app.config import get_settings
-from app.db import get_engine
+from app.db import default_engine
 from app.etag import ETagMiddleware
 from app.limits import BodySizeLimitMiddleware
 from app.models.common import Problem
@@ -53,7 +53,7 @@ it comes from.
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
-        await run_in_threadpool(prepare_database, get_engine(), get_settings())
+        await run_in_threadpool(prepare_database, default_engine(), get_settings())
     except SeedError as exc:
         log.error("the seed file cannot be loaded:\n%s", exc.report())
         raise

@@ -4,9 +4,10 @@ keys, public model and search type. Routers build on these."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, false, func, select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, false, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -67,12 +68,28 @@ class Resource:
         return select(func.count()).select_from(self.table)
 
     def to_public(self, row: Any) -> Any:
-        return self.public.model_validate(dict(row))
+        # pydantic's own validator: SQLModel's model_validate wrapper costs about
+        # as much again per row, for table models only, which these are not.
+        return self.public.__pydantic_validator__.validate_python(dict(row))
+
+    @cached_property
+    def _by_id(self) -> Select[Any]:
+        return self.select().where(self.table.c.id == bindparam("ref"))
+
+    @cached_property
+    def _by_slug(self) -> Select[Any]:
+        return self.select().where(self.table.c.slug == bindparam("ref"))
 
     def get(self, session: Session, ref: str) -> Any:
         """Load by integer id or slug, or raise 404."""
-        stmt = self.select().where(self.ref_clause(ref))
-        row = session.execute(stmt).mappings().first()
+        value: int | str
+        if ref.isdigit():
+            if int(ref) > MAX_ID:  # ids are 32-bit integers on every back end: this names nothing
+                raise NotFound(f"No {self.name} with id or slug {ref!r}.")
+            stmt, value = self._by_id, int(ref)
+        else:
+            stmt, value = self._by_slug, ref
+        row = session.execute(stmt, {"ref": value}).mappings().first()
         if row is None:
             raise NotFound(f"No {self.name} with id or slug {ref!r}.")
         return self.to_public(row)
