@@ -125,3 +125,50 @@ def test_server_with_workers(server: tuple[str, Path], settings: Settings) -> No
     text = log.read_text()
     assert text.count("Application startup complete.") == WORKERS
     assert "Traceback" not in text
+
+
+def fresh_get(url: str, **kwargs: object) -> httpx.Response:
+    """A GET on a new connection, so that any worker may answer it (no keep-alive)."""
+    return httpx.get(url, timeout=10, **kwargs)  # type: ignore[arg-type]
+
+
+def test_write_on_one_worker_is_seen_by_every_worker(server: tuple[str, Path], settings: Settings) -> None:
+    """Workers share nothing but the database: no worker answers from a stale copy."""
+    base, _log = server
+    env = {**os.environ, "DATABASE_URL": settings.database_url}
+    if settings.database_schema:
+        env["DATABASE_SCHEMA"] = settings.database_schema
+    made = subprocess.run(
+        [sys.executable, "-m", "app", "keys", "create", "--name", "workers-test", "--scope", "write"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    auth = {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
+
+    created = httpx.post(
+        f"{base}/api/v1/people", json={"slug": "le-van-a", "full_name": "Lê Văn A"}, headers=auth, timeout=10
+    )
+    assert created.status_code == 201, created.text
+    url = base + created.headers["location"]
+    for _ in range(4 * WORKERS):
+        r = fresh_get(url)
+        assert r.status_code == 200
+        assert r.json()["full_name"] == "Lê Văn A"
+        assert r.headers["etag"] == created.headers["etag"]
+
+    changed = httpx.patch(
+        url,
+        json={"full_name": "Lê Văn Bình"},
+        headers={**auth, "If-Match": created.headers["etag"]},
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+    for _ in range(4 * WORKERS):
+        r = fresh_get(url, headers={"If-None-Match": created.headers["etag"]})
+        assert r.status_code == 200  # the old tag no longer matches anywhere
+        assert r.json()["full_name"] == "Lê Văn Bình"
+        hits = fresh_get(f"{base}/api/v1/search", params={"q": "le van binh", "type": "person"}).json()
+        assert [h["id"] for h in hits["items"]] == [created.json()["id"]]
