@@ -1,0 +1,71 @@
+"""The routes of records that belong to a meeting and are read alike: shortcomings, findings.
+
+(No `from __future__ import annotations` here: FastAPI reads the handlers'
+parameter annotations, which refer to this function's arguments.)
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.db import SessionDep
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    DateFrom,
+    DateTo,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    list_page,
+    sort_param,
+)
+from app.models.common import Page
+from app.openapi_docs import LIST, READ
+from app.resources import Resource
+from app.routers.filters import meeting_filters
+
+
+def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIRouter:
+    """GET /{plural} (filtered by meeting, cited document, meeting date, text) and GET /{plural}/{ref}."""
+    router = APIRouter(prefix=resource.path, tags=[plural])
+    singular = resource.name
+
+    def read_many(
+        session: SessionDep,
+        request: Request,
+        response: Response,
+        meeting_id: IdFilter = None,
+        document_id: Annotated[
+            IdFilter, Query(description=f"Only {plural} of meetings citing this document.")
+        ] = None,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        q: TextQuery = None,
+        sort: Annotated[str | None, sort_param(resource)] = None,
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Any:
+        where = meeting_filters(resource.table, meeting_id, document_id, date_from, date_to)
+        return list_page(
+            session, resource, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        )
+
+    def read_one(ref: RecordRef, session: SessionDep) -> Any:
+        return resource.get(session, ref)
+
+    read_many.__name__ = f"read_{plural}"
+    read_one.__name__ = f"read_{singular}"
+    router.add_api_route(
+        "", read_many, methods=["GET"], response_model=Page[public], responses=LIST, summary=f"List {plural}"
+    )
+    router.add_api_route(
+        "/{ref}",
+        read_one,
+        methods=["GET"],
+        response_model=public,
+        responses=READ,
+        summary=f"Read one {singular}",
+    )
+    return router
