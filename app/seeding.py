@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +26,6 @@ from app.models import (
 from app.search_index import search_row
 from app.seed_schema import SeedError, SeedFile
 from app.text import fold
-
-log = logging.getLogger("app.seeding")
 
 
 def t(model: Any) -> Table:
@@ -270,5 +267,4 @@ def load_seed(
 
         if search:
             conn.execute(insert(t(SearchDocument)), search)
-    log.info("seed: %s", report.summary())
     return report
