@@ -25,7 +25,15 @@ _PATHS = {
 }
 
 
-@router.get("/search", responses=LIST, summary="Search every kind of record")
+@router.get(
+    "/search",
+    responses=LIST,
+    summary="Search every kind of record",
+    description="Ranked full-text search over meetings, people, participations, directives, "
+    "shortcomings, findings and documents. The newest 1,000 matching records are ranked "
+    "(so a search costs the same on a large database); `total` counts the hits that can be "
+    "paged through. Narrow a broad query with more words, `type` or `meeting_id`.",
+)
 def search_records(
     session: SessionDep,
     request: Request,
