@@ -1,4 +1,4 @@
-"""Writes to meetings, people and directives: status codes, preconditions, conflicts, search sync."""
+"""Writes to every resource: status codes, preconditions, conflicts, search sync."""
 
 from __future__ import annotations
 
