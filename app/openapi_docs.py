@@ -12,7 +12,7 @@ from pydantic.json_schema import models_json_schema
 from starlette.routing import BaseRoute
 
 from app.models.common import problem_example
-from app.models.examples import DIRECTIVE, MEETING, PERSON
+from app.models.examples import DIRECTIVE, DOCUMENT, FINDING, MEETING, PARTICIPANT, PERSON, SHORTCOMING
 
 
 def _phrase(status: int) -> str:
@@ -230,6 +230,33 @@ DELETE = problems(
     examples=_WRITE_EXAMPLES,
 )
 
+PARTICIPANT_CREATE_PROBLEMS = problems(
+    *_AUTH,
+    409,
+    descriptions={
+        409: "A record with this slug already exists, or the person already takes part in the meeting"
+    },
+    examples=_WRITE_EXAMPLES,
+)
+PARTICIPANT_DELETE_PROBLEMS = problems(
+    *_AUTH,
+    404,
+    409,
+    412,
+    428,
+    descriptions={409: "The participant issued directives: delete those first"},
+    examples=_WRITE_EXAMPLES,
+)
+DOCUMENT_DELETE_PROBLEMS = problems(
+    *_AUTH,
+    404,
+    409,
+    412,
+    428,
+    descriptions={409: "Meetings cite the document"},
+    examples=_WRITE_EXAMPLES,
+)
+
 
 def _without(record: dict[str, Any], *names: str) -> dict[str, Any]:
     """A seed record as a request body: no server-owned fields, no nulls (absent means null)."""
@@ -248,6 +275,21 @@ DIRECTIVE_CREATE = {
     "slug": f"{DIRECTIVE['slug']}-2",
 }
 DIRECTIVE_UPDATE = {"status": "in_progress", "addressees": DIRECTIVE["addressees"]}
+# A person takes part in a meeting once, and every person of the seed is in its one
+# meeting: the example puts the seed's person into the meeting MEETING_CREATE creates
+# (the next id after the seed's).
+PARTICIPANT_CREATE = {
+    **_without(PARTICIPANT, "person_name"),
+    "slug": f"{PARTICIPANT['slug']}-2",
+    "meeting_id": MEETING["id"] + 1,
+}
+PARTICIPANT_UPDATE = {"role": "attendee", "title": PARTICIPANT["title"]}
+SHORTCOMING_CREATE = {**_without(SHORTCOMING), "slug": f"{SHORTCOMING['slug']}-2"}
+SHORTCOMING_UPDATE = {"concerns": SHORTCOMING["concerns"]}
+FINDING_CREATE = {**_without(FINDING), "slug": f"{FINDING['slug']}-2"}
+FINDING_UPDATE = {"text": FINDING["text"]}
+DOCUMENT_CREATE = {**_without(DOCUMENT), "slug": f"{DOCUMENT['slug']}-2"}
+DOCUMENT_UPDATE = {"kind": DOCUMENT["kind"], "number": DOCUMENT["number"]}
 
 
 def body_example(example: dict[str, Any]) -> dict[str, Any]:

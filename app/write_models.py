@@ -15,10 +15,18 @@ from sqlmodel._compat import SQLModelConfig
 
 from app.models.directive import DirectiveCreate as _DirectiveCreate
 from app.models.directive import DirectiveUpdate as _DirectiveUpdate
+from app.models.document import DocumentCreate as _DocumentCreate
+from app.models.document import DocumentUpdate as _DocumentUpdate
+from app.models.finding import FindingCreate as _FindingCreate
+from app.models.finding import FindingUpdate as _FindingUpdate
 from app.models.meeting import MeetingCreate as _MeetingCreate
 from app.models.meeting import MeetingUpdate as _MeetingUpdate
+from app.models.participant import ParticipantCreate as _ParticipantCreate
+from app.models.participant import ParticipantUpdate as _ParticipantUpdate
 from app.models.person import PersonCreate as _PersonCreate
 from app.models.person import PersonUpdate as _PersonUpdate
+from app.models.shortcoming import ShortcomingCreate as _ShortcomingCreate
+from app.models.shortcoming import ShortcomingUpdate as _ShortcomingUpdate
 from app.resources import MAX_ID
 
 
@@ -69,11 +77,59 @@ class DirectiveUpdate(_DirectiveUpdate):
     model_config = _STRICT
 
 
+class ParticipantCreate(_ParticipantCreate):
+    model_config = _STRICT
+    slug: Slug
+    meeting_id: RecordId
+    person_id: RecordId
+
+
+class ParticipantUpdate(_ParticipantUpdate):
+    model_config = _STRICT
+
+
+class ShortcomingCreate(_ShortcomingCreate):
+    model_config = _STRICT
+    slug: Slug
+    meeting_id: RecordId
+
+
+class ShortcomingUpdate(_ShortcomingUpdate):
+    model_config = _STRICT
+
+
+class FindingCreate(_FindingCreate):
+    model_config = _STRICT
+    slug: Slug
+    meeting_id: RecordId
+
+
+class FindingUpdate(_FindingUpdate):
+    model_config = _STRICT
+
+
+class DocumentCreate(_DocumentCreate):
+    model_config = _STRICT
+    slug: Slug
+
+
+class DocumentUpdate(_DocumentUpdate):
+    model_config = _STRICT
+
+
 __all__ = [
     "DirectiveCreate",
     "DirectiveUpdate",
+    "DocumentCreate",
+    "DocumentUpdate",
+    "FindingCreate",
+    "FindingUpdate",
     "MeetingCreate",
     "MeetingUpdate",
+    "ParticipantCreate",
+    "ParticipantUpdate",
     "PersonCreate",
     "PersonUpdate",
+    "ShortcomingCreate",
+    "ShortcomingUpdate",
 ]

@@ -40,7 +40,17 @@ from app.models import (
     Shortcoming,
 )
 from app.models.common import utcnow
-from app.resources import DIRECTIVES, MEETINGS, PEOPLE, Resource, table
+from app.resources import (
+    DIRECTIVES,
+    DOCUMENTS,
+    FINDINGS,
+    MEETINGS,
+    PARTICIPANTS,
+    PEOPLE,
+    SHORTCOMINGS,
+    Resource,
+    table,
+)
 from app.search_index import search_row
 from app.text import fold
 
@@ -294,6 +304,7 @@ meeting_t = table(Meeting)
 person_t = table(Person)
 participant_t = table(Participant)
 directive_t = table(Directive)
+citation_t = table(MeetingDocument)
 
 
 def _check_meeting(conn: Connection, values: dict[str, Any]) -> None:
@@ -347,15 +358,67 @@ def _person_renamed(conn: Connection, person: Any, changes: dict[str, Any]) -> N
         )
 
 
-def _check_directive(conn: Connection, values: dict[str, Any]) -> None:
-    meeting_id, issued_by = values["meeting_id"], values["issued_by"]
+def _require_meeting(conn: Connection, meeting_id: int) -> None:
     if not conn.execute(select(exists().where(meeting_t.c.id == meeting_id))).scalar():
         raise invalid("meeting_id", f"no meeting with id {meeting_id}")
+
+
+def _check_in_meeting(conn: Connection, values: dict[str, Any]) -> None:
+    """Shortcomings and findings: their meeting must exist."""
+    _require_meeting(conn, values["meeting_id"])
+
+
+def _check_directive(conn: Connection, values: dict[str, Any]) -> None:
+    meeting_id, issued_by = values["meeting_id"], values["issued_by"]
+    _require_meeting(conn, meeting_id)
     part = conn.execute(select(participant_t.c.meeting_id).where(participant_t.c.id == issued_by)).first()
     if part is None:
         raise invalid("issued_by", f"no participant with id {issued_by}")
     if part.meeting_id != meeting_id:
         raise invalid("issued_by", f"participant {issued_by} did not take part in meeting {meeting_id}")
+
+
+def _check_participant(conn: Connection, values: dict[str, Any]) -> None:
+    """The meeting and the person must exist, and a person takes part in a meeting once.
+
+    Only a create can clash: a change cannot touch meeting_id or person_id.
+    """
+    meeting_id, person_id = values["meeting_id"], values["person_id"]
+    _require_meeting(conn, meeting_id)
+    if not conn.execute(select(exists().where(person_t.c.id == person_id))).scalar():
+        raise invalid("person_id", f"no person with id {person_id}")
+    if "id" in values:
+        return
+    clash = conn.execute(
+        select(participant_t.c.id).where(
+            participant_t.c.meeting_id == meeting_id, participant_t.c.person_id == person_id
+        )
+    ).first()
+    if clash is not None:
+        raise Conflict(
+            f"Person {person_id} already takes part in meeting {meeting_id} (participant {clash.id})."
+        )
+
+
+def _participant_in_use(conn: Connection, participant: Any) -> None:
+    n = conn.execute(
+        select(func.count()).select_from(directive_t).where(directive_t.c.issued_by == participant.id)
+    ).scalar_one()
+    if n:
+        raise Conflict(f"The participant issued {n} directive(s); delete those directives first.")
+
+
+def _document_in_use(conn: Connection, document: Any) -> None:
+    n = conn.execute(
+        select(func.count()).select_from(citation_t).where(citation_t.c.document_id == document.id)
+    ).scalar_one()
+    if n:
+        raise Conflict(f"The document is cited by {n} meeting record(s); it cannot be deleted.")
+
+
+def _participant_search(p: Any) -> dict[str, Any]:
+    """As the seed loader builds it: the person's name and the office held, then the organization."""
+    return search_row("participant", p.id, p.meeting_id, f"{p.person_name}, {p.title}", p.organization)
 
 
 MEETING_WRITES = WriteSpec(
@@ -375,4 +438,25 @@ DIRECTIVE_WRITES = WriteSpec(
     DIRECTIVES,
     search=lambda d: search_row("directive", d.id, d.meeting_id, d.text, *d.addressees),
     check=_check_directive,
+)
+PARTICIPANT_WRITES = WriteSpec(
+    PARTICIPANTS,
+    search=_participant_search,
+    check=_check_participant,
+    before_delete=_participant_in_use,
+)
+SHORTCOMING_WRITES = WriteSpec(
+    SHORTCOMINGS,
+    search=lambda s: search_row("shortcoming", s.id, s.meeting_id, s.text, *s.concerns),
+    check=_check_in_meeting,
+)
+FINDING_WRITES = WriteSpec(
+    FINDINGS,
+    search=lambda f: search_row("finding", f.id, f.meeting_id, f.text),
+    check=_check_in_meeting,
+)
+DOCUMENT_WRITES = WriteSpec(
+    DOCUMENTS,
+    search=lambda d: search_row("document", d.id, None, d.title, d.number, d.issuer),
+    before_delete=_document_in_use,
 )

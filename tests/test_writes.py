@@ -1,4 +1,4 @@
-"""Writes to meetings, people and directives: status codes, preconditions, conflicts, search sync."""
+"""Writes to every resource: status codes, preconditions, conflicts, search sync."""
 
 from __future__ import annotations
 
@@ -320,3 +320,253 @@ class TestDelete:
         # The people remain, and can now be deleted.
         etag = client.get("/api/v1/people/1").headers["etag"]
         assert client.delete("/api/v1/people/1", headers={**auth, "If-Match": etag}).status_code == 204
+
+
+# --- participants, shortcomings, findings, documents ------------------------------------------------
+
+
+def new_person(client: TestClient, auth: dict[str, str], slug: str = "nguyen-van-moi") -> dict[str, Any]:
+    r = client.post("/api/v1/people", json={"slug": slug, "full_name": "Nguyễn Văn Mới"}, headers=auth)
+    assert r.status_code == 201, r.text
+    person: dict[str, Any] = r.json()
+    return person
+
+
+def new_participant(person_id: int, **overrides: Any) -> dict[str, Any]:
+    return {
+        "slug": "new-participant",
+        "meeting_id": 1,
+        "person_id": person_id,
+        "title": "Giám đốc Sở Xây dựng",
+        "organization": "Sở Xây dựng",
+        "role": "attendee",
+        "source_quote": "trích dẫn",
+        **overrides,
+    }
+
+
+NEW_SHORTCOMING = {
+    "slug": "new-shortcoming",
+    "meeting_id": 1,
+    "text": "Tiến độ giải ngân vốn đầu tư công còn chậm",
+    "concerns": ["Ban quản lý dự án"],
+    "source_quote": "trích dẫn",
+}
+NEW_FINDING = {
+    "slug": "new-finding",
+    "meeting_id": 1,
+    "text": "Thu ngân sách vượt dự toán năm",
+    "source_quote": "trích dẫn",
+}
+NEW_DOCUMENT = {
+    "slug": "new-document",
+    "kind": "resolution",
+    "number": "99",
+    "title": "Nghị quyết về chuyển đổi số tỉnh",
+    "issuer": "HĐND tỉnh",
+    "issued_on": "2030-01-01",
+}
+
+
+def search_hits(client: TestClient, q: str) -> list[tuple[str, int]]:
+    return [(h["type"], h["id"]) for h in client.get("/api/v1/search", params={"q": q}).json()["items"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "change", "query", "changed_query"),
+    [
+        (
+            "/api/v1/shortcomings",
+            NEW_SHORTCOMING,
+            {"text": "Công tác bồi thường giải phóng mặt bằng vướng mắc", "concerns": []},
+            "giai ngan von dau tu",
+            "boi thuong giai phong mat bang",
+        ),
+        (
+            "/api/v1/findings",
+            NEW_FINDING,
+            {"text": "Tăng trưởng kinh tế đạt kế hoạch"},
+            "thu ngan sach vuot du toan",
+            "tang truong kinh te",
+        ),
+        (
+            "/api/v1/documents",
+            NEW_DOCUMENT,
+            {"title": "Kế hoạch phát triển hạ tầng số", "issued_on": None},
+            "chuyen doi so tinh",
+            "phat trien ha tang so",
+        ),
+    ],
+)
+def test_create_get_patch_delete(
+    client: TestClient,
+    auth: dict[str, str],
+    path: str,
+    body: dict[str, Any],
+    change: dict[str, Any],
+    query: str,
+    changed_query: str,
+) -> None:
+    made = client.post(path, json=body, headers=auth)
+    assert made.status_code == 201, made.text
+    record = made.json()
+    loc = made.headers["location"]
+    assert loc == f"{path}/{record['id']}"
+    assert {k: record[k] for k in body} == body
+    got = client.get(loc)
+    assert got.json() == record
+    assert got.headers["etag"] == made.headers["etag"]
+    kind = path.rsplit("/", 1)[1].removesuffix("s")
+    assert (kind, record["id"]) in search_hits(client, query)
+    # The slug is taken now.
+    assert client.post(path, json=body, headers=auth).status_code == 409
+
+    assert client.patch(loc, json=change, headers=auth).status_code == 428
+    assert client.patch(loc, json=change, headers={**auth, "If-Match": '"stale"'}).status_code == 412
+    r = client.patch(loc, json=change, headers={**auth, "If-Match": made.headers["etag"]})
+    assert r.status_code == 200, r.text
+    assert {k: r.json()[k] for k in change} == change
+    assert r.headers["etag"] == client.get(loc).headers["etag"] != made.headers["etag"]
+    assert (kind, record["id"]) in search_hits(client, changed_query)
+    assert (kind, record["id"]) not in search_hits(client, query)
+
+    assert client.delete(loc, headers={**auth, "If-Match": made.headers["etag"]}).status_code == 412
+    d = client.delete(loc, headers={**auth, "If-Match": r.headers["etag"]})
+    assert d.status_code == 204
+    assert d.content == b""
+    assert client.get(loc).status_code == 404
+    assert (kind, record["id"]) not in search_hits(client, changed_query)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/shortcomings", "/api/v1/findings"])
+def test_unknown_meeting_is_422(client: TestClient, auth: dict[str, str], path: str) -> None:
+    body = NEW_SHORTCOMING if path.endswith("shortcomings") else NEW_FINDING
+    r = client.post(path, json={**body, "meeting_id": 424242}, headers=auth)
+    assert r.status_code == 422, r.text
+    assert [p["name"] for p in problem_of(r)["invalid_params"]] == ["body.meeting_id"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/shortcomings/1", {"meeting_id": 2}, "body.meeting_id"),
+        ("/api/v1/findings/1", {"source_quote": "x"}, "body.source_quote"),
+        ("/api/v1/documents/1", {"slug": "renamed"}, "body.slug"),
+        ("/api/v1/documents/1", {"title": None}, "body.title"),
+        ("/api/v1/participants/1", {"person_id": 2}, "body.person_id"),
+        ("/api/v1/participants/1", {"role": None}, "body.role"),
+    ],
+)
+def test_patch_refuses_fields_it_cannot_change(
+    client: TestClient, auth: dict[str, str], path: str, body: dict[str, Any], field: str
+) -> None:
+    etag = client.get(path).headers["etag"]
+    r = client.patch(path, json=body, headers={**auth, "If-Match": etag})
+    assert r.status_code == 422, r.text
+    assert field in [p["name"] for p in problem_of(r)["invalid_params"]]  # type: ignore[union-attr]
+
+
+class TestParticipants:
+    def test_create_get_patch_delete(self, client: TestClient, auth: dict[str, str]) -> None:
+        person = new_person(client, auth)
+        made = client.post("/api/v1/participants", json=new_participant(person["id"]), headers=auth)
+        assert made.status_code == 201, made.text
+        record = made.json()
+        loc = made.headers["location"]
+        assert loc == f"/api/v1/participants/{record['id']}"
+        assert record["person_name"] == "Nguyễn Văn Mới"
+        assert client.get(loc).json() == record
+        assert client.get(loc).headers["etag"] == made.headers["etag"]
+        # Search text: the person's name and title, as the seed loader builds it.
+        assert ("participant", record["id"]) in search_hits(client, "nguyen van moi giam doc so xay dung")
+        listed = client.get("/api/v1/meetings/1/participants", params={"limit": 100}).json()["items"]
+        assert record["id"] in [p["id"] for p in listed]
+
+        r = client.patch(
+            loc,
+            json={"title": "Chủ tịch Hội Nông dân tỉnh", "role": "speaker"},
+            headers={**auth, "If-Match": made.headers["etag"]},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["title"] == "Chủ tịch Hội Nông dân tỉnh"
+        assert r.json()["role"] == "speaker"
+        assert ("participant", record["id"]) in search_hits(client, "nguyen van moi chu tich hoi nong dan")
+        assert ("participant", record["id"]) not in search_hits(client, "giam doc so xay dung")
+
+        # Renaming the person rewrites the participant's search text too.
+        etag = client.get(f"/api/v1/people/{person['id']}").headers["etag"]
+        client.patch(
+            f"/api/v1/people/{person['id']}",
+            json={"full_name": "Đặng Văn Quýt"},
+            headers={**auth, "If-Match": etag},
+        )
+        assert ("participant", record["id"]) in search_hits(client, "dang van quyt chu tich hoi nong dan")
+
+        d = client.delete(loc, headers={**auth, "If-Match": client.get(loc).headers["etag"]})
+        assert d.status_code == 204, d.text
+        assert client.get(loc).status_code == 404
+        assert ("participant", record["id"]) not in search_hits(client, "dang van quyt")
+        # Taking part in no meeting now, the person can go.
+        etag = client.get(f"/api/v1/people/{person['id']}").headers["etag"]
+        assert (
+            client.delete(f"/api/v1/people/{person['id']}", headers={**auth, "If-Match": etag}).status_code
+            == 204
+        )
+
+    def test_same_person_twice_in_a_meeting_is_409(self, client: TestClient, auth: dict[str, str]) -> None:
+        existing = client.get("/api/v1/participants/1").json()
+        r = client.post(
+            "/api/v1/participants",
+            json=new_participant(existing["person_id"], meeting_id=existing["meeting_id"]),
+            headers=auth,
+        )
+        assert r.status_code == 409, r.text
+        problem_of(r)
+        taken = client.post(
+            "/api/v1/participants",
+            json=new_participant(new_person(client, auth)["id"], slug=existing["slug"]),
+            headers=auth,
+        )
+        assert taken.status_code == 409
+
+    @pytest.mark.parametrize(
+        ("overrides", "field"),
+        [
+            ({"meeting_id": 424242}, "body.meeting_id"),
+            ({"person_id": 424242}, "body.person_id"),
+            ({"person_id": 2**40}, "body.person_id"),
+            ({"role": "boss"}, "body.role"),
+            ({"id": 3}, "body.id"),
+        ],
+    )
+    def test_invalid_fields_are_422_naming_them(
+        self, client: TestClient, auth: dict[str, str], overrides: dict[str, Any], field: str
+    ) -> None:
+        r = client.post(
+            "/api/v1/participants", json=new_participant(**{"person_id": 1, **overrides}), headers=auth
+        )
+        assert r.status_code == 422, r.text
+        assert field in [p["name"] for p in problem_of(r)["invalid_params"]]  # type: ignore[union-attr]
+
+    def test_participant_who_issued_directives_is_409(self, client: TestClient, auth: dict[str, str]) -> None:
+        issuer = client.get("/api/v1/directives/1").json()["issued_by"]
+        loc = f"/api/v1/participants/{issuer}"
+        r = client.delete(loc, headers={**auth, "If-Match": client.get(loc).headers["etag"]})
+        assert r.status_code == 409
+        problem_of(r)
+        assert client.get(loc).status_code == 200
+
+
+class TestDocuments:
+    def test_cited_document_is_409(self, client: TestClient, auth: dict[str, str]) -> None:
+        cited = client.get("/api/v1/meetings/1/documents").json()["items"][0]["id"]
+        loc = f"/api/v1/documents/{cited}"
+        r = client.delete(loc, headers={**auth, "If-Match": client.get(loc).headers["etag"]})
+        assert r.status_code == 409
+        problem_of(r)
+        assert client.get(loc).status_code == 200
+
+    def test_bad_kind_is_422(self, client: TestClient, auth: dict[str, str]) -> None:
+        r = client.post("/api/v1/documents", json={**NEW_DOCUMENT, "kind": "memo-ish"}, headers=auth)
+        assert r.status_code == 422
+        assert problem_of(r)["invalid_params"][0]["name"] == "body.kind"  # type: ignore[index]

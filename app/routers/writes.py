@@ -1,4 +1,4 @@
-"""POST, PATCH and DELETE for meetings, people and directives (API key with scope write)."""
+"""POST, PATCH and DELETE for every resource (API key with scope write)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,41 @@ from app.auth import WriterDep
 from app.db import EngineDep
 from app.deps import RecordRef
 from app.models.directive import DirectivePublic
+from app.models.document import DocumentPublic
+from app.models.finding import FindingPublic
 from app.models.meeting import MeetingPublic
+from app.models.participant import ParticipantPublic
 from app.models.person import PersonPublic
+from app.models.shortcoming import ShortcomingPublic
 from app.write_models import (
     DirectiveCreate,
     DirectiveUpdate,
+    DocumentCreate,
+    DocumentUpdate,
+    FindingCreate,
+    FindingUpdate,
     MeetingCreate,
     MeetingUpdate,
+    ParticipantCreate,
+    ParticipantUpdate,
     PersonCreate,
     PersonUpdate,
+    ShortcomingCreate,
+    ShortcomingUpdate,
 )
-from app.writes import DIRECTIVE_WRITES, MEETING_WRITES, PERSON_WRITES, Written, create, modify, remove
+from app.writes import (
+    DIRECTIVE_WRITES,
+    DOCUMENT_WRITES,
+    FINDING_WRITES,
+    MEETING_WRITES,
+    PARTICIPANT_WRITES,
+    PERSON_WRITES,
+    SHORTCOMING_WRITES,
+    Written,
+    create,
+    modify,
+    remove,
+)
 
 IfMatch = Annotated[
     str | None,
@@ -46,6 +70,9 @@ IdempotencyKey = Annotated[
 CREATE = {201: docs.CREATED, **docs.CREATE}
 PATCH = {200: docs.CHANGED, **docs.PATCH}
 DELETE = {204: docs.DELETED, **docs.DELETE}
+PARTICIPANT_CREATE_RESPONSES = {201: docs.CREATED, **docs.PARTICIPANT_CREATE_PROBLEMS}
+PARTICIPANT_DELETE_RESPONSES = {204: docs.DELETED, **docs.PARTICIPANT_DELETE_PROBLEMS}
+DOCUMENT_DELETE_RESPONSES = {204: docs.DELETED, **docs.DOCUMENT_DELETE_PROBLEMS}
 
 
 def _created(written: Written, response: Response) -> Any:
@@ -65,6 +92,10 @@ def _changed(written: Written, response: Response) -> Any:
 meetings = APIRouter(prefix="/meetings", tags=["meetings"])
 people = APIRouter(prefix="/people", tags=["people"])
 directives = APIRouter(prefix="/directives", tags=["directives"])
+participants = APIRouter(prefix="/participants", tags=["participants"])
+shortcomings = APIRouter(prefix="/shortcomings", tags=["shortcomings"])
+findings = APIRouter(prefix="/findings", tags=["findings"])
+documents = APIRouter(prefix="/documents", tags=["documents"])
 
 
 @meetings.post(
@@ -192,4 +223,184 @@ def delete_directive(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match
     remove(engine, DIRECTIVE_WRITES, ref, if_match)
 
 
-ROUTERS = (meetings, people, directives)
+@participants.post(
+    "",
+    status_code=201,
+    response_model=ParticipantPublic,
+    responses=PARTICIPANT_CREATE_RESPONSES,
+    summary="Create a participant",
+    openapi_extra=docs.body_example(docs.PARTICIPANT_CREATE),
+)
+def create_participant(
+    body: ParticipantCreate,
+    engine: EngineDep,
+    key: WriterDep,
+    response: Response,
+    idem: IdempotencyKey = None,
+) -> Any:
+    return _created(create(engine, PARTICIPANT_WRITES, body, principal=key, idempotency_key=idem), response)
+
+
+@participants.patch(
+    "/{ref}",
+    response_model=ParticipantPublic,
+    responses=PATCH,
+    summary="Change a participant",
+    openapi_extra=docs.body_example(docs.PARTICIPANT_UPDATE),
+)
+def update_participant(
+    ref: RecordRef,
+    body: ParticipantUpdate,
+    engine: EngineDep,
+    key: WriterDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return _changed(modify(engine, PARTICIPANT_WRITES, ref, body, if_match), response)
+
+
+@participants.delete(
+    "/{ref}",
+    status_code=204,
+    response_class=Response,
+    responses=PARTICIPANT_DELETE_RESPONSES,
+    summary="Delete a participant who issued no directive",
+)
+def delete_participant(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
+    remove(engine, PARTICIPANT_WRITES, ref, if_match)
+
+
+@shortcomings.post(
+    "",
+    status_code=201,
+    response_model=ShortcomingPublic,
+    responses=CREATE,
+    summary="Create a shortcoming",
+    openapi_extra=docs.body_example(docs.SHORTCOMING_CREATE),
+)
+def create_shortcoming(
+    body: ShortcomingCreate,
+    engine: EngineDep,
+    key: WriterDep,
+    response: Response,
+    idem: IdempotencyKey = None,
+) -> Any:
+    return _created(create(engine, SHORTCOMING_WRITES, body, principal=key, idempotency_key=idem), response)
+
+
+@shortcomings.patch(
+    "/{ref}",
+    response_model=ShortcomingPublic,
+    responses=PATCH,
+    summary="Change a shortcoming",
+    openapi_extra=docs.body_example(docs.SHORTCOMING_UPDATE),
+)
+def update_shortcoming(
+    ref: RecordRef,
+    body: ShortcomingUpdate,
+    engine: EngineDep,
+    key: WriterDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return _changed(modify(engine, SHORTCOMING_WRITES, ref, body, if_match), response)
+
+
+@shortcomings.delete(
+    "/{ref}",
+    status_code=204,
+    response_class=Response,
+    responses=DELETE,
+    summary="Delete a shortcoming",
+)
+def delete_shortcoming(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
+    remove(engine, SHORTCOMING_WRITES, ref, if_match)
+
+
+@findings.post(
+    "",
+    status_code=201,
+    response_model=FindingPublic,
+    responses=CREATE,
+    summary="Create a finding",
+    openapi_extra=docs.body_example(docs.FINDING_CREATE),
+)
+def create_finding(
+    body: FindingCreate, engine: EngineDep, key: WriterDep, response: Response, idem: IdempotencyKey = None
+) -> Any:
+    return _created(create(engine, FINDING_WRITES, body, principal=key, idempotency_key=idem), response)
+
+
+@findings.patch(
+    "/{ref}",
+    response_model=FindingPublic,
+    responses=PATCH,
+    summary="Change a finding",
+    openapi_extra=docs.body_example(docs.FINDING_UPDATE),
+)
+def update_finding(
+    ref: RecordRef,
+    body: FindingUpdate,
+    engine: EngineDep,
+    key: WriterDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return _changed(modify(engine, FINDING_WRITES, ref, body, if_match), response)
+
+
+@findings.delete(
+    "/{ref}",
+    status_code=204,
+    response_class=Response,
+    responses=DELETE,
+    summary="Delete a finding",
+)
+def delete_finding(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
+    remove(engine, FINDING_WRITES, ref, if_match)
+
+
+@documents.post(
+    "",
+    status_code=201,
+    response_model=DocumentPublic,
+    responses=CREATE,
+    summary="Create a document",
+    openapi_extra=docs.body_example(docs.DOCUMENT_CREATE),
+)
+def create_document(
+    body: DocumentCreate, engine: EngineDep, key: WriterDep, response: Response, idem: IdempotencyKey = None
+) -> Any:
+    return _created(create(engine, DOCUMENT_WRITES, body, principal=key, idempotency_key=idem), response)
+
+
+@documents.patch(
+    "/{ref}",
+    response_model=DocumentPublic,
+    responses=PATCH,
+    summary="Change a document",
+    openapi_extra=docs.body_example(docs.DOCUMENT_UPDATE),
+)
+def update_document(
+    ref: RecordRef,
+    body: DocumentUpdate,
+    engine: EngineDep,
+    key: WriterDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return _changed(modify(engine, DOCUMENT_WRITES, ref, body, if_match), response)
+
+
+@documents.delete(
+    "/{ref}",
+    status_code=204,
+    response_class=Response,
+    responses=DOCUMENT_DELETE_RESPONSES,
+    summary="Delete a document no meeting cites",
+)
+def delete_document(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
+    remove(engine, DOCUMENT_WRITES, ref, if_match)
+
+
+ROUTERS = (meetings, people, directives, participants, shortcomings, findings, documents)
