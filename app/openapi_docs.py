@@ -274,7 +274,11 @@ DIRECTIVE_CREATE = {
     **_without(DIRECTIVE, "issued_by_person_id", "issued_by_name"),
     "slug": f"{DIRECTIVE['slug']}-2",
 }
-DIRECTIVE_UPDATE = {"status": "in_progress", "addressees": DIRECTIVE["addressees"]}
+DIRECTIVE_UPDATE = {
+    "status": "in_progress",
+    "status_note": "Các sở, ngành đã nhận đăng ký làm việc.",
+    "addressees": DIRECTIVE["addressees"],
+}
 # A person takes part in a meeting once, and every person of the seed is in its one
 # meeting: the example puts the seed's person into the meeting MEETING_CREATE creates
 # (the next id after the seed's).

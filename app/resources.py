@@ -7,12 +7,27 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, false, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.errors import NotFound
 from app.models import (
     Directive,
+    DirectiveEvent,
     Document,
     Finding,
     Meeting,
@@ -21,7 +36,7 @@ from app.models import (
     Person,
     Shortcoming,
 )
-from app.models.directive import DirectivePublic
+from app.models.directive import DirectiveEventPublic, DirectivePublic, Progress
 from app.models.document import CitationPublic, DocumentPublic
 from app.models.finding import FindingPublic
 from app.models.meeting import MeetingPublic
@@ -46,6 +61,7 @@ shortcoming_t = table(Shortcoming)
 finding_t = table(Finding)
 document_t = table(Document)
 citation_t = table(MeetingDocument)
+event_t = table(DirectiveEvent)
 
 
 @dataclass(frozen=True)
@@ -109,11 +125,43 @@ class _Participants(Resource):
         )
 
 
+def _today() -> Any:
+    return clock.today()
+
+
+def today_param() -> Any:
+    """Today (app.clock), read when the statement runs, so cached statements stay right."""
+    return bindparam("today", callable_=_today, type_=Date())
+
+
+def progress_clause(progress: Progress) -> ColumnElement[bool]:
+    """The directives in one follow-up category, as SQL (mirrors `progress_column`)."""
+    c = directive_t.c
+    unfinished = c.status.not_in(("done", "cancelled"))
+    on_time = or_(c.due_date.is_(None), c.done_on.is_(None), c.done_on <= c.due_date)
+    if progress is Progress.overdue:
+        return and_(unfinished, c.due_date.is_not(None), c.due_date < today_param())
+    if progress is Progress.in_progress_on_time:
+        return and_(unfinished, or_(c.due_date.is_(None), c.due_date >= today_param()))
+    if progress is Progress.done_on_time:
+        return and_(c.status == "done", on_time)
+    return and_(c.status == "done", ~on_time)
+
+
+def progress_column() -> ColumnElement[Any]:
+    return case(
+        (directive_t.c.status == "cancelled", null()),
+        *((progress_clause(p), p.value) for p in Progress),
+        else_=null(),
+    ).label("progress")
+
+
 class _Directives(Resource):
     def select(self) -> Select[Any]:
         return (
             select(
                 *directive_t.c,
+                progress_column(),
                 participant_t.c.person_id.label("issued_by_person_id"),
                 person_t.c.full_name.label("issued_by_name"),
             )
@@ -164,6 +212,13 @@ DIRECTIVES = _Directives(
     directive_t,
     DirectivePublic,
     _sorting(directive_t, "id", status=SortKey.text(directive_t.c.status)),
+)
+DIRECTIVE_EVENTS = Resource(
+    "directive event",
+    "/directives/{ref}/history",
+    event_t,
+    DirectiveEventPublic,
+    Sorting(keys={"id": SortKey.integer(event_t.c.id)}, default="id"),
 )
 SHORTCOMINGS = Resource(
     "shortcoming", "/shortcomings", shortcoming_t, ShortcomingPublic, _sorting(shortcoming_t, "id")

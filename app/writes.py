@@ -24,12 +24,14 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, String, delete, exists, func, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
+from app import clock
 from app.auth import Principal
 from app.db import is_sqlite, writer
 from app.errors import AppError, InvalidParameter, NotFound
 from app.etag import if_match_satisfied, record_etag
 from app.models import (
     Directive,
+    DirectiveEvent,
     Finding,
     IdempotentRequest,
     Meeting,
@@ -40,6 +42,7 @@ from app.models import (
     Shortcoming,
 )
 from app.models.common import utcnow
+from app.models.directive import TRANSITIONS
 from app.resources import (
     DIRECTIVES,
     DOCUMENTS,
@@ -52,6 +55,7 @@ from app.resources import (
     table,
 )
 from app.search_index import search_row
+from app.seed_schema import DirectiveStatus
 from app.text import fold
 
 search_t = table(SearchDocument)
@@ -85,6 +89,11 @@ class WriteSpec:
     derived: Callable[[dict[str, Any]], dict[str, Any]] = lambda _values: {}
     before_delete: Callable[[Connection, Any], None] = lambda _conn, _public: None
     after_update: Callable[[Connection, Any, dict[str, Any]], None] = lambda _c, _p, _ch: None
+    # Before the UPDATE, in its transaction: returns the column changes to make (fields of the
+    # body that are no columns removed), and may write other rows (a directive's history).
+    before_update: Callable[[Connection, Any, dict[str, Any], Principal | None], dict[str, Any]] = (
+        lambda _c, _cur, changes, _who: changes
+    )
     not_null: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -254,7 +263,15 @@ def create(
     return Written(public, etag, 201, payload, location)
 
 
-def modify(engine: Engine, spec: WriteSpec, ref: str, body: BaseModel, if_match: str | None) -> Written:
+def modify(
+    engine: Engine,
+    spec: WriteSpec,
+    ref: str,
+    body: BaseModel,
+    if_match: str | None,
+    *,
+    principal: Principal | None = None,
+) -> Written:
     if_match = _require_if_match(if_match)
     changes = body.model_dump(exclude_unset=True)
     _check_columns(spec, changes)
@@ -264,6 +281,8 @@ def modify(engine: Engine, spec: WriteSpec, ref: str, body: BaseModel, if_match:
             _check_if_match(if_match, current, spec)
             if changes:
                 spec.check(conn, {**current.model_dump(), **changes})
+                changes = spec.before_update(conn, current, changes, principal)
+            if changes:
                 t = spec.resource.table
                 conn.execute(
                     update(t)
@@ -305,6 +324,7 @@ person_t = table(Person)
 participant_t = table(Participant)
 directive_t = table(Directive)
 citation_t = table(MeetingDocument)
+event_t = table(DirectiveEvent)
 
 
 def _check_meeting(conn: Connection, values: dict[str, Any]) -> None:
@@ -378,6 +398,41 @@ def _check_directive(conn: Connection, values: dict[str, Any]) -> None:
         raise invalid("issued_by", f"participant {issued_by} did not take part in meeting {meeting_id}")
 
 
+def _directive_derived(values: dict[str, Any]) -> dict[str, Any]:
+    """A directive created as done, or changed to done, is done today (app.clock)."""
+    return {"done_on": clock.today()} if values.get("status") == DirectiveStatus.done else {}
+
+
+def _directive_transition(
+    conn: Connection, current: Any, changes: dict[str, Any], principal: Principal | None
+) -> dict[str, Any]:
+    """Check a change of status against TRANSITIONS and record it in directive_event."""
+    changes = dict(changes)
+    note = changes.pop("status_note", None)
+    new = changes.get("status")
+    old = DirectiveStatus(current.status)
+    if new is None or DirectiveStatus(new) == old:
+        changes.pop("status", None)
+        if note is not None:
+            raise invalid("status_note", "only with a change of status")
+        return changes
+    new = DirectiveStatus(new)
+    if new not in TRANSITIONS[old]:
+        allowed = ", ".join(sorted(TRANSITIONS[old])) or "none: it is final"
+        raise invalid("status", f"cannot go from {old.value} to {new.value} (allowed: {allowed})")
+    conn.execute(
+        insert(event_t).values(
+            directive_id=current.id,
+            from_status=old.value,
+            to_status=new.value,
+            note=note,
+            made_by=principal.name if principal is not None else "",
+            at=utcnow(),
+        )
+    )
+    return changes
+
+
 def _check_participant(conn: Connection, values: dict[str, Any]) -> None:
     """The meeting and the person must exist, and a person takes part in a meeting once.
 
@@ -438,6 +493,8 @@ DIRECTIVE_WRITES = WriteSpec(
     DIRECTIVES,
     search=lambda d: search_row("directive", d.id, d.meeting_id, d.text, *d.addressees),
     check=_check_directive,
+    derived=_directive_derived,
+    before_update=_directive_transition,
 )
 PARTICIPANT_WRITES = WriteSpec(
     PARTICIPANTS,

@@ -13,7 +13,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from app.models.apikey import ApiKey
-from app.models.directive import Directive
+from app.models.directive import Directive, DirectiveEvent
 from app.models.document import Document, MeetingDocument
 from app.models.finding import Finding
 from app.models.idempotency import IdempotentRequest
@@ -26,6 +26,7 @@ from app.models.shortcoming import Shortcoming
 __all__ = [
     "ApiKey",
     "Directive",
+    "DirectiveEvent",
     "Document",
     "Finding",
     "IdempotentRequest",

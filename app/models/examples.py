@@ -77,8 +77,20 @@ DIRECTIVE: dict[str, Any] = {
     "id": 3,
     "issued_by_person_id": 1,
     "issued_by_name": "Võ Thành Hạo",
+    "done_on": None,
+    "progress": "in_progress_on_time",
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
+}
+
+DIRECTIVE_EVENT: dict[str, Any] = {
+    "id": 1,
+    "directive_id": 3,
+    "from_status": "open",
+    "to_status": "in_progress",
+    "note": "Các sở, ngành đã nhận đăng ký làm việc.",
+    "made_by": "writer",
+    "at": TIMESTAMP,
 }
 
 SHORTCOMING: dict[str, Any] = {

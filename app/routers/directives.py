@@ -20,9 +20,16 @@ from app.deps import (
 )
 from app.etag import set_record_etag
 from app.models.common import Page
-from app.models.directive import DirectivePublic
+from app.models.directive import DirectiveEventPublic, DirectivePublic, Progress
 from app.openapi_docs import LIST, READ
-from app.resources import DIRECTIVES, directive_t, participant_t
+from app.resources import (
+    DIRECTIVE_EVENTS,
+    DIRECTIVES,
+    directive_t,
+    event_t,
+    participant_t,
+    progress_clause,
+)
 from app.routers.filters import meeting_filters
 from app.seed_schema import DirectiveStatus
 
@@ -38,6 +45,10 @@ def read_directives(
     issued_by: Annotated[IdFilter, Query(description="Participant id of the issuer.")] = None,
     person_id: Annotated[IdFilter, Query(description="Person id of the issuer.")] = None,
     status: Annotated[DirectiveStatus | None, Query()] = None,
+    progress: Annotated[
+        Progress | None,
+        Query(description="Follow-up category, judged against today in Asia/Ho_Chi_Minh."),
+    ] = None,
     document_id: Annotated[
         IdFilter, Query(description="Only directives of meetings citing this document.")
     ] = None,
@@ -56,6 +67,8 @@ def read_directives(
         where.append(directive_t.c.issued_by.in_(issuers))
     if status is not None:
         where.append(directive_t.c.status == status.value)
+    if progress is not None:
+        where.append(progress_clause(progress))
     return list_page(
         session, DIRECTIVES, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
     )
@@ -66,3 +79,27 @@ def read_directive(ref: RecordRef, session: SessionDep, response: Response) -> D
     directive: DirectivePublic = DIRECTIVES.get(session, ref)
     set_record_etag(response, directive)
     return directive
+
+
+@router.get("/{ref}/history", responses=READ, summary="A directive's changes of status")
+def read_directive_history(
+    ref: RecordRef,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[DirectiveEventPublic]:
+    """Each change of status made through PATCH, oldest first: who made it, when, and its note."""
+    directive: DirectivePublic = DIRECTIVES.get(session, ref)
+    return list_page(
+        session,
+        DIRECTIVE_EVENTS,
+        request,
+        response,
+        where=[event_t.c.directive_id == directive.id],
+        q=None,
+        sort=None,
+        cursor=cursor,
+        limit=limit,
+    )

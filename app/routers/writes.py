@@ -213,7 +213,7 @@ def update_directive(
     response: Response,
     if_match: IfMatch = None,
 ) -> Any:
-    return _changed(modify(engine, DIRECTIVE_WRITES, ref, body, if_match), response)
+    return _changed(modify(engine, DIRECTIVE_WRITES, ref, body, if_match, principal=key), response)
 
 
 @directives.delete(
