@@ -271,12 +271,11 @@ MEETING_UPDATE = {"format": "hybrid", "connection_points": MEETING["connection_p
 PERSON_CREATE = {**_without(PERSON), "slug": f"{PERSON['slug']}-2"}
 PERSON_UPDATE = {"full_name": PERSON["full_name"]}
 DIRECTIVE_CREATE = {
-    **_without(DIRECTIVE, "issued_by_person_id", "issued_by_name"),
+    **_without(DIRECTIVE, "issued_by_person_id", "issued_by_name", "done_on", "progress"),
     "slug": f"{DIRECTIVE['slug']}-2",
 }
 DIRECTIVE_UPDATE = {
     "status": "in_progress",
-    "status_note": "Các sở, ngành đã nhận đăng ký làm việc.",
     "addressees": DIRECTIVE["addressees"],
 }
 # A person takes part in a meeting once, and every person of the seed is in its one

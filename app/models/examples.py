@@ -88,7 +88,7 @@ DIRECTIVE_EVENT: dict[str, Any] = {
     "directive_id": 3,
     "from_status": "open",
     "to_status": "in_progress",
-    "note": "Các sở, ngành đã nhận đăng ký làm việc.",
+    "note": "việc triển khai quán triệt, thực hiện Nghị quyết số 18, 19 Hội nghị Trung ương 6 (khóa XII), Chương trình hành động số 28, 29 của Tỉnh ủy được các cấp ủy, tổ chức đảng thực hiện nghiêm túc",
     "made_by": "writer",
     "at": TIMESTAMP,
 }
