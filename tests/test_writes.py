@@ -182,12 +182,14 @@ class TestIdempotency:
 class TestPatch:
     def test_fresh_etag_works_old_one_412(self, client: TestClient, auth: dict[str, str]) -> None:
         etag = client.get("/api/v1/directives/1").headers["etag"]
-        r = client.patch("/api/v1/directives/1", json={"status": "done"}, headers={**auth, "If-Match": etag})
+        r = client.patch(
+            "/api/v1/directives/1", json={"status": "in_progress"}, headers={**auth, "If-Match": etag}
+        )
         assert r.status_code == 200, r.text
-        assert r.json()["status"] == "done"
+        assert r.json()["status"] == "in_progress"
         assert r.headers["etag"] != etag
         got = client.get("/api/v1/directives/1")
-        assert got.json()["status"] == "done"
+        assert got.json()["status"] == "in_progress"
         assert got.headers["etag"] == r.headers["etag"]
         stale = client.patch(
             "/api/v1/directives/1", json={"status": "open"}, headers={**auth, "If-Match": etag}
@@ -273,7 +275,8 @@ class TestPatch:
             r = c.patch("/api/v1/directives/2", json={"status": status}, headers={**auth, "If-Match": etag})
             results[status] = r.status_code
 
-        threads = [threading.Thread(target=edit, args=(s,)) for s in ("done", "cancelled")]
+        # Both are allowed from open (open -> done is not: it goes through in_progress).
+        threads = [threading.Thread(target=edit, args=(s,)) for s in ("in_progress", "cancelled")]
         for t in threads:
             t.start()
         for t in threads:
