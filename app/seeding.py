@@ -62,7 +62,12 @@ def create_schema(engine: Engine, revision: str = "head") -> None:
     (an advisory lock on PostgreSQL): workers starting together migrate one at a
     time, and the later ones find the schema at head already.
     """
-    with writer(engine).connect() as conn, migrations.foreign_keys_off(conn), conn.begin():
+    with (
+        writer(engine).connect() as conn,
+        migrations.foreign_keys_off(conn),
+        migrations.sqlite_wait_longer(conn),
+        conn.begin(),
+    ):
         _lock(conn)
         migrations.upgrade(conn, revision)
 

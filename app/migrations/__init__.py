@@ -99,6 +99,27 @@ def foreign_keys_off(connection: Connection) -> Iterator[Connection]:
         raw.execute("PRAGMA foreign_keys = ON")
 
 
+@contextmanager
+def sqlite_wait_longer(connection: Connection, ms: int = 120_000) -> Iterator[Connection]:
+    """SQLite: wait up to `ms` for the write lock, for the start-up migration only.
+
+    Workers starting together queue on BEGIN IMMEDIATE while the first one
+    migrates; the everyday busy timeout (a few seconds) is shorter than a slow
+    migration on a busy machine, and a worker that gives up does not start.
+    """
+    if connection.dialect.name != "sqlite":
+        yield connection
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    before = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    raw.execute(f"PRAGMA busy_timeout = {int(ms)}")
+    try:
+        yield connection
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(before)}")
+
+
 def check_foreign_keys(connection: Connection) -> None:
     """SQLite: fail (and so roll back) if the migrated data breaks a foreign key."""
     if connection.dialect.name != "sqlite":
