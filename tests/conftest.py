@@ -90,6 +90,29 @@ def client(engine: Engine) -> Iterator[TestClient]:
         app.dependency_overrides.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_limiter() -> Iterator[None]:
+    """The failed-authentication limiter is per process: every test starts from none."""
+    from app.auth import limiter
+
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+def write_key(engine: Engine, name: str = "writer") -> dict[str, str]:
+    """Authorization headers with a new write-scoped API key."""
+    from app.auth import create_key
+    from app.models.apikey import Scope
+
+    return {"Authorization": f"Bearer {create_key(engine, name, Scope.write).key}"}
+
+
+@pytest.fixture
+def auth(engine: Engine) -> dict[str, str]:
+    return write_key(engine)
+
+
 def problem_of(response: object) -> dict[str, object]:
     """The problem+json body of an error response, checked for RFC 9457 shape."""
     from httpx import Response

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from app.auth import FailureLimiter, api_key_t, create_key, limiter
+from app.auth import FailureLimiter, api_key_t, create_key
 from app.config import ROOT, Settings, get_settings
 from app.main import app
 from app.models.apikey import Scope
@@ -21,13 +20,6 @@ from app.routers import writes as write_routes
 from tests.conftest import problem_of
 
 NEW_PERSON = {"slug": "nguyen-van-test", "full_name": "Nguyễn Văn Test"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limiter() -> Iterator[None]:
-    limiter.reset()
-    yield
-    limiter.reset()
 
 
 def bearer(key: str) -> dict[str, str]:

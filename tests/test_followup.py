@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,22 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app import clock
-from app.auth import create_key, limiter
-from app.models.apikey import Scope
-from tests.conftest import problem_of
+from tests.conftest import problem_of, write_key
 from tests.test_writes import new_directive
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limiter() -> Iterator[None]:
-    limiter.reset()
-    yield
-    limiter.reset()
 
 
 @pytest.fixture
 def auth(engine: Engine) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_key(engine, 'follow-up officer', Scope.write).key}"}
+    return write_key(engine, "follow-up officer")
 
 
 def set_today(monkeypatch: pytest.MonkeyPatch, day: str) -> None:

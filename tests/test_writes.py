@@ -10,22 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.auth import create_key, limiter
 from app.main import app
-from app.models.apikey import Scope
 from tests.conftest import problem_of
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limiter() -> Iterator[None]:
-    limiter.reset()
-    yield
-    limiter.reset()
-
-
-@pytest.fixture
-def auth(engine: Engine) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_key(engine, 'writer', Scope.write).key}"}
 
 
 def new_directive(client: TestClient, **overrides: Any) -> dict[str, Any]:
