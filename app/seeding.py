@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
+from sqlalchemy.exc import OperationalError
 
 import app.search_index  # noqa: F401  (registers the full-text DDL)
 from app import migrations
@@ -60,16 +62,27 @@ def create_schema(engine: Engine, revision: str = "head") -> None:
 
     One write transaction (BEGIN IMMEDIATE on SQLite) under the start-up lock
     (an advisory lock on PostgreSQL): workers starting together migrate one at a
-    time, and the later ones find the schema at head already.
+    time, and the later ones find the schema at head already. SQLite can still
+    answer "database is locked" at once, without waiting (e.g. while another
+    connection turns a new file to WAL); the whole transaction is then rolled
+    back and tried again, a few times.
     """
-    with (
-        writer(engine).connect() as conn,
-        migrations.foreign_keys_off(conn),
-        migrations.sqlite_wait_longer(conn),
-        conn.begin(),
-    ):
-        _lock(conn)
-        migrations.upgrade(conn, revision)
+    attempts = 5
+    for attempt in range(1, attempts + 1):
+        try:
+            with (
+                writer(engine).connect() as conn,
+                migrations.foreign_keys_off(conn),
+                migrations.sqlite_wait_longer(conn),
+                conn.begin(),
+            ):
+                _lock(conn)
+                migrations.upgrade(conn, revision)
+            return
+        except OperationalError as exc:
+            if not is_sqlite(engine) or "locked" not in str(exc) or attempt == attempts:
+                raise
+            time.sleep(0.1 * attempt)
 
 
 def is_empty(engine: Engine) -> bool:

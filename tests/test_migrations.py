@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -372,14 +373,14 @@ def test_database_made_before_migrations_is_adopted(empty_engine: Engine, settin
 def test_workers_starting_together_migrate_once(settings: Settings) -> None:
     engines = [create_db_engine(settings) for _ in range(4)]
     barrier = threading.Barrier(len(engines))
-    errors: list[BaseException] = []
+    errors: list[str] = []
 
     def start(engine: Engine) -> None:
         try:
             barrier.wait(timeout=10)
             create_schema(engine)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        except BaseException:  # reported below, with where it happened
+            errors.append(traceback.format_exc())
 
     threads = [threading.Thread(target=start, args=(e,)) for e in engines]
     for th in threads:
