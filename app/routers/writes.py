@@ -1,6 +1,8 @@
-"""POST, PATCH and DELETE for every resource (API key with scope write)."""
+"""POST, PATCH and DELETE for every resource (API key with scope write).
 
-from __future__ import annotations
+(No `from __future__ import annotations` here: FastAPI reads the handlers'
+annotations, which name the arguments of write_routes().)
+"""
 
 from typing import Annotated, Any
 
@@ -41,6 +43,7 @@ from app.writes import (
     PARTICIPANT_WRITES,
     PERSON_WRITES,
     SHORTCOMING_WRITES,
+    WriteSpec,
     Written,
     create,
     modify,
@@ -89,318 +92,143 @@ def _changed(written: Written, response: Response) -> Any:
     return written.public
 
 
-meetings = APIRouter(prefix="/meetings", tags=["meetings"])
-people = APIRouter(prefix="/people", tags=["people"])
-directives = APIRouter(prefix="/directives", tags=["directives"])
-participants = APIRouter(prefix="/participants", tags=["participants"])
-shortcomings = APIRouter(prefix="/shortcomings", tags=["shortcomings"])
-findings = APIRouter(prefix="/findings", tags=["findings"])
-documents = APIRouter(prefix="/documents", tags=["documents"])
+def write_routes(
+    spec: WriteSpec,
+    create_model: Any,
+    update_model: Any,
+    public: Any,
+    *,
+    create_example: Any,
+    update_example: Any,
+    create_responses: Any = CREATE,
+    delete_responses: Any = DELETE,
+    delete_summary: str | None = None,
+) -> APIRouter:
+    """POST /{collection}, PATCH and DELETE /{collection}/{ref} for one resource."""
+    resource = spec.resource
+    name = resource.name
+    router = APIRouter(prefix=resource.path, tags=[resource.path.strip("/")])
+
+    def create_one(
+        body: create_model,
+        engine: EngineDep,
+        key: WriterDep,
+        response: Response,
+        idem: IdempotencyKey = None,
+    ) -> Any:
+        return _created(create(engine, spec, body, principal=key, idempotency_key=idem), response)
+
+    def update_one(
+        ref: RecordRef,
+        body: update_model,
+        engine: EngineDep,
+        key: WriterDep,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> Any:
+        return _changed(modify(engine, spec, ref, body, if_match, principal=key), response)
+
+    def delete_one(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
+        remove(engine, spec, ref, if_match)
+
+    create_one.__name__, update_one.__name__, delete_one.__name__ = (
+        f"create_{name}",
+        f"update_{name}",
+        f"delete_{name}",
+    )
+    router.add_api_route(
+        "",
+        create_one,
+        methods=["POST"],
+        status_code=201,
+        response_model=public,
+        responses=create_responses,
+        summary=f"Create a {name}",
+        openapi_extra=docs.body_example(create_example),
+    )
+    router.add_api_route(
+        "/{ref}",
+        update_one,
+        methods=["PATCH"],
+        response_model=public,
+        responses=PATCH,
+        summary=f"Change a {name}",
+        openapi_extra=docs.body_example(update_example),
+    )
+    router.add_api_route(
+        "/{ref}",
+        delete_one,
+        methods=["DELETE"],
+        status_code=204,
+        response_class=Response,
+        responses=delete_responses,
+        summary=delete_summary or f"Delete a {name}",
+    )
+    return router
 
 
-@meetings.post(
-    "",
-    status_code=201,
-    response_model=MeetingPublic,
-    responses=CREATE,
-    summary="Create a meeting",
-    openapi_extra=docs.body_example(docs.MEETING_CREATE),
+meetings = write_routes(
+    MEETING_WRITES,
+    MeetingCreate,
+    MeetingUpdate,
+    MeetingPublic,
+    create_example=docs.MEETING_CREATE,
+    update_example=docs.MEETING_UPDATE,
+    delete_summary="Delete a meeting with everything recorded for it",
 )
-def create_meeting(
-    body: MeetingCreate, engine: EngineDep, key: WriterDep, response: Response, idem: IdempotencyKey = None
-) -> Any:
-    return _created(create(engine, MEETING_WRITES, body, principal=key, idempotency_key=idem), response)
-
-
-@meetings.patch(
-    "/{ref}",
-    response_model=MeetingPublic,
-    responses=PATCH,
-    summary="Change a meeting",
-    openapi_extra=docs.body_example(docs.MEETING_UPDATE),
+people = write_routes(
+    PERSON_WRITES,
+    PersonCreate,
+    PersonUpdate,
+    PersonPublic,
+    create_example=docs.PERSON_CREATE,
+    update_example=docs.PERSON_UPDATE,
+    delete_summary="Delete a person who takes part in no meeting",
 )
-def update_meeting(
-    ref: RecordRef,
-    body: MeetingUpdate,
-    engine: EngineDep,
-    key: WriterDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> Any:
-    return _changed(modify(engine, MEETING_WRITES, ref, body, if_match), response)
-
-
-@meetings.delete(
-    "/{ref}",
-    status_code=204,
-    response_class=Response,
-    responses=DELETE,
-    summary="Delete a meeting with everything recorded for it",
+directives = write_routes(
+    DIRECTIVE_WRITES,
+    DirectiveCreate,
+    DirectiveUpdate,
+    DirectivePublic,
+    create_example=docs.DIRECTIVE_CREATE,
+    update_example=docs.DIRECTIVE_UPDATE,
 )
-def delete_meeting(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
-    remove(engine, MEETING_WRITES, ref, if_match)
-
-
-@people.post(
-    "",
-    status_code=201,
-    response_model=PersonPublic,
-    responses=CREATE,
-    summary="Create a person",
-    openapi_extra=docs.body_example(docs.PERSON_CREATE),
+participants = write_routes(
+    PARTICIPANT_WRITES,
+    ParticipantCreate,
+    ParticipantUpdate,
+    ParticipantPublic,
+    create_example=docs.PARTICIPANT_CREATE,
+    update_example=docs.PARTICIPANT_UPDATE,
+    create_responses=PARTICIPANT_CREATE_RESPONSES,
+    delete_responses=PARTICIPANT_DELETE_RESPONSES,
+    delete_summary="Delete a participant who issued no directive",
 )
-def create_person(
-    body: PersonCreate, engine: EngineDep, key: WriterDep, response: Response, idem: IdempotencyKey = None
-) -> Any:
-    return _created(create(engine, PERSON_WRITES, body, principal=key, idempotency_key=idem), response)
-
-
-@people.patch(
-    "/{ref}",
-    response_model=PersonPublic,
-    responses=PATCH,
-    summary="Change a person",
-    openapi_extra=docs.body_example(docs.PERSON_UPDATE),
+shortcomings = write_routes(
+    SHORTCOMING_WRITES,
+    ShortcomingCreate,
+    ShortcomingUpdate,
+    ShortcomingPublic,
+    create_example=docs.SHORTCOMING_CREATE,
+    update_example=docs.SHORTCOMING_UPDATE,
 )
-def update_person(
-    ref: RecordRef,
-    body: PersonUpdate,
-    engine: EngineDep,
-    key: WriterDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> Any:
-    return _changed(modify(engine, PERSON_WRITES, ref, body, if_match), response)
-
-
-@people.delete(
-    "/{ref}",
-    status_code=204,
-    response_class=Response,
-    responses=DELETE,
-    summary="Delete a person who takes part in no meeting",
+findings = write_routes(
+    FINDING_WRITES,
+    FindingCreate,
+    FindingUpdate,
+    FindingPublic,
+    create_example=docs.FINDING_CREATE,
+    update_example=docs.FINDING_UPDATE,
 )
-def delete_person(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
-    remove(engine, PERSON_WRITES, ref, if_match)
-
-
-@directives.post(
-    "",
-    status_code=201,
-    response_model=DirectivePublic,
-    responses=CREATE,
-    summary="Create a directive",
-    openapi_extra=docs.body_example(docs.DIRECTIVE_CREATE),
+documents = write_routes(
+    DOCUMENT_WRITES,
+    DocumentCreate,
+    DocumentUpdate,
+    DocumentPublic,
+    create_example=docs.DOCUMENT_CREATE,
+    update_example=docs.DOCUMENT_UPDATE,
+    delete_responses=DOCUMENT_DELETE_RESPONSES,
+    delete_summary="Delete a document no meeting cites",
 )
-def create_directive(
-    body: DirectiveCreate, engine: EngineDep, key: WriterDep, response: Response, idem: IdempotencyKey = None
-) -> Any:
-    return _created(create(engine, DIRECTIVE_WRITES, body, principal=key, idempotency_key=idem), response)
-
-
-@directives.patch(
-    "/{ref}",
-    response_model=DirectivePublic,
-    responses=PATCH,
-    summary="Change a directive",
-    openapi_extra=docs.body_example(docs.DIRECTIVE_UPDATE),
-)
-def update_directive(
-    ref: RecordRef,
-    body: DirectiveUpdate,
-    engine: EngineDep,
-    key: WriterDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> Any:
-    return _changed(modify(engine, DIRECTIVE_WRITES, ref, body, if_match, principal=key), response)
-
-
-@directives.delete(
-    "/{ref}", status_code=204, response_class=Response, responses=DELETE, summary="Delete a directive"
-)
-def delete_directive(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
-    remove(engine, DIRECTIVE_WRITES, ref, if_match)
-
-
-@participants.post(
-    "",
-    status_code=201,
-    response_model=ParticipantPublic,
-    responses=PARTICIPANT_CREATE_RESPONSES,
-    summary="Create a participant",
-    openapi_extra=docs.body_example(docs.PARTICIPANT_CREATE),
-)
-def create_participant(
-    body: ParticipantCreate,
-    engine: EngineDep,
-    key: WriterDep,
-    response: Response,
-    idem: IdempotencyKey = None,
-) -> Any:
-    return _created(create(engine, PARTICIPANT_WRITES, body, principal=key, idempotency_key=idem), response)
-
-
-@participants.patch(
-    "/{ref}",
-    response_model=ParticipantPublic,
-    responses=PATCH,
-    summary="Change a participant",
-    openapi_extra=docs.body_example(docs.PARTICIPANT_UPDATE),
-)
-def update_participant(
-    ref: RecordRef,
-    body: ParticipantUpdate,
-    engine: EngineDep,
-    key: WriterDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> Any:
-    return _changed(modify(engine, PARTICIPANT_WRITES, ref, body, if_match), response)
-
-
-@participants.delete(
-    "/{ref}",
-    status_code=204,
-    response_class=Response,
-    responses=PARTICIPANT_DELETE_RESPONSES,
-    summary="Delete a participant who issued no directive",
-)
-def delete_participant(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
-    remove(engine, PARTICIPANT_WRITES, ref, if_match)
-
-
-@shortcomings.post(
-    "",
-    status_code=201,
-    response_model=ShortcomingPublic,
-    responses=CREATE,
-    summary="Create a shortcoming",
-    openapi_extra=docs.body_example(docs.SHORTCOMING_CREATE),
-)
-def create_shortcoming(
-    body: ShortcomingCreate,
-    engine: EngineDep,
-    key: WriterDep,
-    response: Response,
-    idem: IdempotencyKey = None,
-) -> Any:
-    return _created(create(engine, SHORTCOMING_WRITES, body, principal=key, idempotency_key=idem), response)
-
-
-@shortcomings.patch(
-    "/{ref}",
-    response_model=ShortcomingPublic,
-    responses=PATCH,
-    summary="Change a shortcoming",
-    openapi_extra=docs.body_example(docs.SHORTCOMING_UPDATE),
-)
-def update_shortcoming(
-    ref: RecordRef,
-    body: ShortcomingUpdate,
-    engine: EngineDep,
-    key: WriterDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> Any:
-    return _changed(modify(engine, SHORTCOMING_WRITES, ref, body, if_match), response)
-
-
-@shortcomings.delete(
-    "/{ref}",
-    status_code=204,
-    response_class=Response,
-    responses=DELETE,
-    summary="Delete a shortcoming",
-)
-def delete_shortcoming(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
-    remove(engine, SHORTCOMING_WRITES, ref, if_match)
-
-
-@findings.post(
-    "",
-    status_code=201,
-    response_model=FindingPublic,
-    responses=CREATE,
-    summary="Create a finding",
-    openapi_extra=docs.body_example(docs.FINDING_CREATE),
-)
-def create_finding(
-    body: FindingCreate, engine: EngineDep, key: WriterDep, response: Response, idem: IdempotencyKey = None
-) -> Any:
-    return _created(create(engine, FINDING_WRITES, body, principal=key, idempotency_key=idem), response)
-
-
-@findings.patch(
-    "/{ref}",
-    response_model=FindingPublic,
-    responses=PATCH,
-    summary="Change a finding",
-    openapi_extra=docs.body_example(docs.FINDING_UPDATE),
-)
-def update_finding(
-    ref: RecordRef,
-    body: FindingUpdate,
-    engine: EngineDep,
-    key: WriterDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> Any:
-    return _changed(modify(engine, FINDING_WRITES, ref, body, if_match), response)
-
-
-@findings.delete(
-    "/{ref}",
-    status_code=204,
-    response_class=Response,
-    responses=DELETE,
-    summary="Delete a finding",
-)
-def delete_finding(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
-    remove(engine, FINDING_WRITES, ref, if_match)
-
-
-@documents.post(
-    "",
-    status_code=201,
-    response_model=DocumentPublic,
-    responses=CREATE,
-    summary="Create a document",
-    openapi_extra=docs.body_example(docs.DOCUMENT_CREATE),
-)
-def create_document(
-    body: DocumentCreate, engine: EngineDep, key: WriterDep, response: Response, idem: IdempotencyKey = None
-) -> Any:
-    return _created(create(engine, DOCUMENT_WRITES, body, principal=key, idempotency_key=idem), response)
-
-
-@documents.patch(
-    "/{ref}",
-    response_model=DocumentPublic,
-    responses=PATCH,
-    summary="Change a document",
-    openapi_extra=docs.body_example(docs.DOCUMENT_UPDATE),
-)
-def update_document(
-    ref: RecordRef,
-    body: DocumentUpdate,
-    engine: EngineDep,
-    key: WriterDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> Any:
-    return _changed(modify(engine, DOCUMENT_WRITES, ref, body, if_match), response)
-
-
-@documents.delete(
-    "/{ref}",
-    status_code=204,
-    response_class=Response,
-    responses=DOCUMENT_DELETE_RESPONSES,
-    summary="Delete a document no meeting cites",
-)
-def delete_document(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
-    remove(engine, DOCUMENT_WRITES, ref, if_match)
-
 
 ROUTERS = (meetings, people, directives, participants, shortcomings, findings, documents)
