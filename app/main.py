@@ -92,6 +92,7 @@ def create_app() -> FastAPI:
             components.update(problem_schema.pop("$defs", {}))
             components["Problem"] = problem_schema
             openapi_docs.restore_examples(schema, app.routes)
+            openapi_docs.require_if_match(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -319,3 +319,22 @@ def restore_examples(schema: dict[str, Any], routes: Sequence[BaseRoute]) -> Non
         target = components.get(name)
         if "examples" in definition and target is not None and target.get("title") == definition.get("title"):
             target["examples"] = definition["examples"]
+
+
+def require_if_match(schema: dict[str, Any]) -> None:
+    """Document If-Match as required on every operation that takes it.
+
+    The contract is that a change or delete must carry the record's ETag. The
+    route itself takes the header as optional so that its absence is answered
+    with 428 Precondition Required (RFC 6585), which the operation documents,
+    rather than with the generic 422 of a missing parameter.
+    """
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
+                    parameter["required"] = True
+                    schema_ = parameter["schema"]
+                    kinds = [kind for kind in schema_.pop("anyOf", []) if kind.get("type") != "null"]
+                    if kinds:
+                        schema_.update(kinds[0])

@@ -233,8 +233,9 @@ class TestResponses:
                 assert set(headers) == {"Idempotency-Key"}, f"{method} {path}"
             else:
                 assert set(headers) == {"If-Match"}, f"{method} {path}"
-                # Optional in the schema, so that its absence is answered (428), not refused.
-                assert headers["If-Match"]["required"] is False
+                # Required by the contract; its absence is answered with 428 (documented).
+                assert headers["If-Match"]["required"] is True
+                assert headers["If-Match"]["schema"]["pattern"].startswith("^")
                 assert "428" in op["responses"]
             for code, name in PROBLEM_HEADERS.items():
                 assert op["responses"][code]["headers"][name]["required"] is True, f"{method} {path} {code}"
