@@ -1,4 +1,4 @@
-"""Command line: python -m app seed {check,load,init,schema} ... | keys {create,list,revoke} ..."""
+"""Command line: python -m app seed {check,load,export,init,schema} ... | keys {create,list,revoke} ..."""
 
 from __future__ import annotations
 
@@ -33,6 +33,35 @@ def _seed_load(args: argparse.Namespace) -> int:
     create_schema(engine)
     report = load_seed(engine, seed, file=args.file)
     print(f"{args.file}: {report.summary()}")
+    return 0
+
+
+def _seed_export(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    from app.db import create_db_engine
+    from app.export import export_chunks
+    from app.seeding import create_schema
+
+    engine = create_db_engine(get_settings())
+    create_schema(engine)
+    if args.output == Path("-"):
+        for chunk in export_chunks(engine):
+            sys.stdout.write(chunk)
+        return 0
+    # Written next to the target and renamed: a failed export leaves no half-written file.
+    target = args.output.resolve()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            for chunk in export_chunks(engine):
+                out.write(chunk)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    print(f"{args.output}: exported the database", file=sys.stderr)
     return 0
 
 
@@ -126,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     load = seed.add_parser("load", help="load a seed file (records already present, by slug, are kept)")
     load.add_argument("file", type=Path)
     load.set_defaults(func=_seed_load)
+    export = seed.add_parser(
+        "export", help="write the whole database as a seed file (records refer to each other by slug)"
+    )
+    export.add_argument("-o", "--output", type=Path, default=Path("-"), help="output file (default stdout)")
+    export.set_defaults(func=_seed_export)
     init = seed.add_parser("init", help="create the schema and load SEED_FILE if the database is empty")
     init.set_defaults(func=_seed_init)
     schema = seed.add_parser("schema", help="print the JSON Schema of seed files")

@@ -61,7 +61,7 @@ TextQuery = Annotated[
 ]
 
 
-def _iso_date(value: Any) -> Any:
+def iso_date(value: Any) -> Any:
     """Only YYYY-MM-DD, as the document says (format: date): pydantic alone would also
     take a Unix timestamp ("0") or a datetime for a date."""
     if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
@@ -71,10 +71,10 @@ def _iso_date(value: Any) -> Any:
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DateFrom = Annotated[
-    dt.date | None, BeforeValidator(_iso_date), Query(description="Meetings on or after this day.")
+    dt.date | None, BeforeValidator(iso_date), Query(description="Meetings on or after this day.")
 ]
 DateTo = Annotated[
-    dt.date | None, BeforeValidator(_iso_date), Query(description="Meetings on or before this day.")
+    dt.date | None, BeforeValidator(iso_date), Query(description="Meetings on or before this day.")
 ]
 DEFAULT_LIMIT = _settings.page_size_default
 
