@@ -518,3 +518,58 @@ class TestMergeLoad:
             load_seed(engine, read_seed(write_file(tmp_path / "edit.json", edited_seed())))
         assert exported(engine) == before
         monkeypatch.setattr(app.seeding, "_insert_many", real)
+
+
+# --- the command line (SQLite files, as tests/test_cli.py) ----------------------------------------
+
+
+class TestCommandLine:
+    def test_export_seed_cli(self, tmp_path: Path) -> None:
+        from tests.test_cli import SEED_ARG, run_app
+
+        db, out = tmp_path / "cli.db", tmp_path / "export.json"
+        assert run_app(db, "seed", "load", SEED_ARG).returncode == 0
+        r = run_app(db, "seed", "export", "-o", str(out))
+        assert r.returncode == 0, r.stderr
+        assert f"{out}: exported the database" in r.stderr
+        assert normalised(read_seed(out)) == normalised(read_seed(SEED_FILE))
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".export")] == []  # no temp file
+        to_stdout = run_app(db, "seed", "export")
+        assert to_stdout.returncode == 0
+        assert to_stdout.stdout == out.read_text(encoding="utf-8")
+
+    def test_load_seed_dry_run_cli(self, tmp_path: Path) -> None:
+        from tests.test_cli import SEED_ARG, run_app
+        from tests.test_cli import row_counts as cli_counts
+
+        db = tmp_path / "cli.db"
+        assert run_app(db, "seed", "load", SEED_ARG).returncode == 0
+        before = cli_counts(db)
+        edit = write_file(tmp_path / "edit.json", edited_seed())
+        r = run_app(db, "seed", "load", "--dry-run", str(edit))
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert lines[0] == (
+            f"{edit}: dry run, nothing written: would create 1 findings; would update 1 people, "
+            "1 meetings, 1 directives, 1 citations; 1 meeting(s) already present"
+        )
+        assert lines[1].split() == ["collection", "would", "create", "would", "update", "unchanged"]
+        assert [line.split() for line in lines[2:]] == [
+            [kind, *(str(EDITED_COUNTS[k][kind]) for k in ("created", "updated", "unchanged"))]
+            for kind in COLLECTIONS
+        ]
+        assert cli_counts(db) == before
+        r = run_app(db, "seed", "load", "--progress", str(edit))
+        assert r.returncode == 0, r.stderr
+        assert "1/1" in r.stderr  # the bar, on stderr only
+        assert r.stdout.startswith(f"{edit}: created 1 findings; updated 1 people")
+        assert cli_counts(db)["finding"] == before["finding"] + 1
+
+    def test_load_seed_help_says_records_are_kept(self, tmp_path: Path) -> None:
+        from tests.test_cli import run_app
+
+        r = run_app(tmp_path / "cli.db", "seed", "load", "--help")
+        assert r.returncode == 0
+        text = " ".join(r.stdout.split())
+        assert "are KEPT (nothing is deleted)" in text
+        assert "--dry-run" in text
