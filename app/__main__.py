@@ -84,6 +84,9 @@ def _seed_export(args: argparse.Namespace) -> int:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             for chunk in export_chunks(engine):
                 out.write(chunk)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the export is a plain file
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
