@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BeforeValidator
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Engine, Select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -17,6 +18,7 @@ from app.models.common import Page
 from app.pagination import paginate
 from app.resources import MAX_ID, Resource
 from app.search import SEARCHABLE_PATTERN, matching_record_ids
+from app.streams import Format, negotiate, stream_collection
 
 _settings = get_settings()
 
@@ -59,7 +61,7 @@ TextQuery = Annotated[
 ]
 
 
-def _iso_date(value: Any) -> Any:
+def iso_date(value: Any) -> Any:
     """Only YYYY-MM-DD, as the document says (format: date): pydantic alone would also
     take a Unix timestamp ("0") or a datetime for a date."""
     if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
@@ -69,10 +71,10 @@ def _iso_date(value: Any) -> Any:
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DateFrom = Annotated[
-    dt.date | None, BeforeValidator(_iso_date), Query(description="Meetings on or after this day.")
+    dt.date | None, BeforeValidator(iso_date), Query(description="Meetings on or after this day.")
 ]
 DateTo = Annotated[
-    dt.date | None, BeforeValidator(_iso_date), Query(description="Meetings on or before this day.")
+    dt.date | None, BeforeValidator(iso_date), Query(description="Meetings on or before this day.")
 ]
 DEFAULT_LIMIT = _settings.page_size_default
 
@@ -98,13 +100,7 @@ def list_page(
     limit: int,
     stmt: Select[Any] | None = None,
 ) -> Page[Any]:
-    stmt = resource.select() if stmt is None else stmt
-    count = resource.count()
-    if q is not None:
-        where = [*where, resource.table.c.id.in_(matching_record_ids(session, resource.name, q))]
-    if where:
-        stmt = stmt.where(*where)
-        count = count.where(*where)
+    stmt, count = _filtered(session, resource, where, q, stmt)
     result = paginate(session, stmt, resource.sorting, sort=sort, cursor=cursor, limit=limit, count=count)
     if result.next_cursor:
         set_next_link(request, response, result.next_cursor)
@@ -120,3 +116,56 @@ def set_next_link(request: Request, response: Response, cursor: str) -> None:
     base = _settings.public_base_url
     link = f"{base.rstrip('/')}{url.path}?{url.query}" if base else str(url)
     response.headers["Link"] = f'<{link}>; rel="next"'
+
+
+def _filtered(
+    session: Session,
+    resource: Resource,
+    where: Sequence[ColumnElement[bool]],
+    q: str | None,
+    stmt: Select[Any] | None,
+) -> tuple[Select[Any], Select[Any]]:
+    """The resource's SELECT and its count, with the filters (and the `q` text match) applied."""
+    stmt = resource.select() if stmt is None else stmt
+    count = resource.count()
+    if q is not None:
+        where = [*where, resource.table.c.id.in_(matching_record_ids(session, resource.name, q))]
+    if where:
+        stmt = stmt.where(*where)
+        count = count.where(*where)
+    return stmt, count
+
+
+def list_or_stream(
+    session: Session,
+    resource: Resource,
+    request: Request,
+    response: Response,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    q: str | None,
+    sort: str | None,
+    cursor: str | None,
+    limit: int,
+    fmt: Format | None,
+) -> Page[Any] | StreamingResponse:
+    """One JSON page (list_page); or, when `fmt` or the Accept header asks for CSV or NDJSON,
+    the whole filtered collection in that format, streamed (see app/streams.py)."""
+    chosen = negotiate(request, fmt)
+    if chosen is Format.json:
+        return list_page(
+            session, resource, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        )
+    stmt, _ = _filtered(session, resource, where, q, None)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    return stream_collection(
+        engine,
+        stmt,
+        resource.sorting,
+        sort,
+        resource.public,
+        resource.to_public,
+        chosen,
+        resource.path.strip("/"),
+    )

@@ -21,6 +21,7 @@ from app.models.common import Problem
 from app.routers import (
     directives,
     documents,
+    exports,
     findings,
     health,
     meetings,
@@ -72,7 +73,17 @@ def create_app() -> FastAPI:
     app.add_middleware(ETagMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     api = APIRouter(prefix="/api/v1")
-    for module in (meetings, people, participants, directives, shortcomings, findings, documents, search):
+    for module in (
+        meetings,
+        people,
+        participants,
+        directives,
+        shortcomings,
+        findings,
+        documents,
+        search,
+        exports,
+    ):
         api.include_router(module.router)
     for router in write_routes.ROUTERS:
         api.include_router(router)

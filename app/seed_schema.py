@@ -129,6 +129,9 @@ class DirectiveSeed(_Strict):
     )
     status: DirectiveStatus = DirectiveStatus.open
     due_date: dt.date | None = None
+    done_on: dt.date | None = Field(
+        default=None, description="Day the directive was marked done (exports carry it)."
+    )
     source_quote: Text
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
@@ -15,13 +15,14 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
+    list_or_stream,
     list_page,
     sort_param,
 )
 from app.etag import set_record_etag
 from app.models.common import Page
 from app.models.directive import DirectiveEventPublic, DirectivePublic, Progress
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import (
     DIRECTIVE_EVENTS,
     DIRECTIVES,
@@ -32,11 +33,14 @@ from app.resources import (
 )
 from app.routers.filters import meeting_filters
 from app.seed_schema import DirectiveStatus
+from app.streams import FormatParam
 
 router = APIRouter(prefix="/directives", tags=["directives"])
 
 
-@router.get("", responses=LIST, summary="List directives")
+@router.get(
+    "", responses=list_responses(DIRECTIVES), response_model=Page[DirectivePublic], summary="List directives"
+)
 def read_directives(
     session: SessionDep,
     request: Request,
@@ -58,7 +62,8 @@ def read_directives(
     sort: Annotated[str | None, sort_param(DIRECTIVES)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[DirectivePublic]:
+    format: FormatParam = None,
+) -> Any:
     where = meeting_filters(directive_t, meeting_id, document_id, date_from, date_to)
     if issued_by is not None:
         where.append(directive_t.c.issued_by == issued_by)
@@ -69,8 +74,17 @@ def read_directives(
         where.append(directive_t.c.status == status.value)
     if progress is not None:
         where.append(progress_clause(progress))
-    return list_page(
-        session, DIRECTIVES, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+    return list_or_stream(
+        session,
+        DIRECTIVES,
+        request,
+        response,
+        where=where,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        fmt=format,
     )
 
 

@@ -1,23 +1,39 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    list_or_stream,
+    list_page,
+    sort_param,
+)
 from app.models.common import Page
 from app.models.document import DocumentPublic
 from app.models.meeting import MeetingPublic
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import DOCUMENTS, MEETINGS, citation_t, document_t, meeting_t
 from app.seed_schema import DocumentKind
+from app.streams import FormatParam
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
 
-@router.get("", responses=LIST, summary="List documents (resolutions, action programmes, ...)")
+@router.get(
+    "",
+    responses=list_responses(DOCUMENTS),
+    response_model=Page[DocumentPublic],
+    summary="List documents (resolutions, action programmes, ...)",
+)
 def read_documents(
     session: SessionDep,
     request: Request,
@@ -28,7 +44,8 @@ def read_documents(
     sort: Annotated[str | None, sort_param(DOCUMENTS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[DocumentPublic]:
+    format: FormatParam = None,
+) -> Any:
     where = []
     if kind is not None:
         where.append(document_t.c.kind == kind.value)
@@ -36,8 +53,17 @@ def read_documents(
         where.append(
             document_t.c.id.in_(select(citation_t.c.document_id).where(citation_t.c.meeting_id == meeting_id))
         )
-    return list_page(
-        session, DOCUMENTS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+    return list_or_stream(
+        session,
+        DOCUMENTS,
+        request,
+        response,
+        where=where,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        fmt=format,
     )
 
 

@@ -15,7 +15,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
-    list_page,
+    list_or_stream,
     sort_param,
 )
 from app.etag import set_record_etag
@@ -26,7 +26,7 @@ from app.models.finding import FindingPublic
 from app.models.meeting import MeetingDetail, MeetingPublic
 from app.models.participant import ParticipantPublic
 from app.models.shortcoming import ShortcomingPublic
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import (
     CITATIONS,
     DIRECTIVES,
@@ -39,6 +39,7 @@ from app.resources import (
     meeting_t,
     participant_t,
 )
+from app.streams import FormatParam
 
 router = APIRouter(prefix="/meetings", tags=["meetings"])
 
@@ -79,7 +80,9 @@ def meeting_ref(ref: RecordRef, session: SessionDep) -> MeetingPublic:
 MeetingDep = Annotated[MeetingPublic, Depends(meeting_ref)]
 
 
-@router.get("", responses=LIST, summary="List meetings")
+@router.get(
+    "", responses=list_responses(MEETINGS), response_model=Page[MeetingPublic], summary="List meetings"
+)
 def read_meetings(
     session: SessionDep,
     request: Request,
@@ -92,7 +95,8 @@ def read_meetings(
     sort: Annotated[str | None, sort_param(MEETINGS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[MeetingPublic]:
+    format: FormatParam = None,
+) -> Any:
     where = []
     if date_from is not None:
         where.append(meeting_t.c.date >= date_from)
@@ -108,8 +112,17 @@ def read_meetings(
                 select(participant_t.c.meeting_id).where(participant_t.c.person_id == person_id)
             )
         )
-    return list_page(
-        session, MEETINGS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+    return list_or_stream(
+        session,
+        MEETINGS,
+        request,
+        response,
+        where=where,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        fmt=format,
     )
 
 
@@ -141,8 +154,9 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
         sort: Annotated[str | None, sort_param(resource)] = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
+        format: FormatParam = None,
     ) -> Any:
-        return list_page(
+        return list_or_stream(
             session,
             resource,
             request,
@@ -152,6 +166,7 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
             sort=sort,
             cursor=cursor,
             limit=limit,
+            fmt=format,
         )
 
     # Postponed annotations make `sort`'s annotation a string naming the local `resource`,
@@ -165,7 +180,7 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
         handler,
         methods=["GET"],
         response_model=Page[public],
-        responses=READ,
+        responses=list_responses(resource, 404),
         summary=summary,
     )
 

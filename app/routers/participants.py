@@ -1,21 +1,27 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
+from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_or_stream, sort_param
 from app.models.common import Page
 from app.models.participant import ParticipantPublic
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import PARTICIPANTS, participant_t
 from app.seed_schema import ParticipantRole
+from app.streams import FormatParam
 
 router = APIRouter(prefix="/participants", tags=["participants"])
 
 
-@router.get("", responses=LIST, summary="List participations (a person at a meeting, in an office)")
+@router.get(
+    "",
+    responses=list_responses(PARTICIPANTS),
+    response_model=Page[ParticipantPublic],
+    summary="List participations (a person at a meeting, in an office)",
+)
 def read_participants(
     session: SessionDep,
     request: Request,
@@ -27,7 +33,8 @@ def read_participants(
     sort: Annotated[str | None, sort_param(PARTICIPANTS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[ParticipantPublic]:
+    format: FormatParam = None,
+) -> Any:
     where = []
     if meeting_id is not None:
         where.append(participant_t.c.meeting_id == meeting_id)
@@ -35,8 +42,17 @@ def read_participants(
         where.append(participant_t.c.person_id == person_id)
     if role is not None:
         where.append(participant_t.c.role == role.value)
-    return list_page(
-        session, PARTICIPANTS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+    return list_or_stream(
+        session,
+        PARTICIPANTS,
+        request,
+        response,
+        where=where,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        fmt=format,
     )
 
 

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import ColumnElement, false, select
 
 from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
+from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_or_stream, sort_param
 from app.etag import set_record_etag
 from app.models.common import Page
 from app.models.person import PersonPublic
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import PEOPLE, participant_t, person_t
+from app.streams import FormatParam
 from app.text import fold
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -21,7 +22,7 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-@router.get("", responses=LIST, summary="List people")
+@router.get("", responses=list_responses(PEOPLE), response_model=Page[PersonPublic], summary="List people")
 def read_people(
     session: SessionDep,
     request: Request,
@@ -40,7 +41,8 @@ def read_people(
     sort: Annotated[str | None, sort_param(PEOPLE)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[PersonPublic]:
+    format: FormatParam = None,
+) -> Any:
     where: list[ColumnElement[bool]] = []
     if name is not None and "\x00" in name:
         # No name holds a NUL, and PostgreSQL refuses one in a text parameter (a 500).
@@ -53,8 +55,17 @@ def read_people(
                 select(participant_t.c.person_id).where(participant_t.c.meeting_id == meeting_id)
             )
         )
-    return list_page(
-        session, PEOPLE, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+    return list_or_stream(
+        session,
+        PEOPLE,
+        request,
+        response,
+        where=where,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        fmt=format,
     )
 
 
