@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 from sqlalchemy.exc import OperationalError
 
 import app.search_index  # noqa: F401  (registers the full-text DDL)
-from app import migrations
+from app import changes, migrations
 from app.db import is_sqlite, writer
 from app.models import (
     Directive,
@@ -150,6 +150,7 @@ def load_seed(
         _lock(conn)
         if only_if_empty and conn.execute(select(func.count()).select_from(t(Meeting))).scalar_one():
             return report
+        mark = changes.seed_mark(conn)  # the change feed: see the end
         search: list[dict[str, Any]] = []
         present = _existing(conn, Meeting, [m.slug for m in seed.meetings])
         conflicts = _slug_conflicts(conn, seed, present)
@@ -285,4 +286,5 @@ def load_seed(
 
         if search:
             conn.execute(insert(t(SearchDocument)), search)
+        changes.record_seed(conn, mark, f"seed:{Path(file).name}")  # an entry per record created
     return report
