@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
-from pydantic import BeforeValidator
-from sqlalchemy import ColumnElement, Select
+from pydantic import AwareDatetime, BeforeValidator
+from sqlalchemy import ColumnElement, Select, Table, false, true
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -76,6 +76,43 @@ DateTo = Annotated[
 ]
 DEFAULT_LIMIT = _settings.page_size_default
 
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only an RFC 3339 date-time with its offset: pydantic alone would also take a Unix
+    timestamp, and a time without offset is ambiguous."""
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError("Input should be an RFC 3339 date-time with a UTC offset, e.g. 2026-11-26T08:00:00Z")
+    return value
+
+
+UpdatedSince = Annotated[
+    AwareDatetime | None,
+    BeforeValidator(_rfc3339),
+    Query(
+        description="Only records created or changed at or after this instant (RFC 3339 date-time "
+        "with offset; `updated_at >= updated_since`). With `/changes` for deletions, this is how a "
+        "copy catches up.",
+        examples=["2026-11-26T08:00:00Z"],
+    ),
+]
+
+
+def updated_since_clause(table: Table, value: dt.datetime) -> ColumnElement[bool]:
+    """`updated_at >= value`. updated_at is stored as UTC ISO 8601 text to the second, all of
+    one width, so text order is time order: compare with the value as the same text (a
+    fraction of a second rounds up: nothing stored lies between)."""
+    try:
+        utc = value.astimezone(dt.UTC)
+        if utc.microsecond:
+            utc = utc.replace(microsecond=0) + dt.timedelta(seconds=1)
+    except OverflowError:  # beyond year 1 or 9999 once in UTC: everything, or nothing
+        return true() if value.year == 1 else false()
+    return table.c.updated_at >= utc
+
 
 def sort_param(resource: Resource) -> Any:
     return Query(
@@ -97,9 +134,12 @@ def list_page(
     cursor: str | None,
     limit: int,
     stmt: Select[Any] | None = None,
+    updated_since: dt.datetime | None = None,
 ) -> Page[Any]:
     stmt = resource.select() if stmt is None else stmt
     count = resource.count()
+    if updated_since is not None:
+        where = [*where, updated_since_clause(resource.table, updated_since)]
     if q is not None:
         where = [*where, resource.table.c.id.in_(matching_record_ids(session, resource.name, q))]
     if where:

@@ -19,6 +19,7 @@ from app.etag import ETagMiddleware
 from app.limits import BodySizeLimitMiddleware
 from app.models.common import Problem
 from app.routers import (
+    changes,
     directives,
     documents,
     findings,
@@ -72,7 +73,8 @@ def create_app() -> FastAPI:
     app.add_middleware(ETagMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     api = APIRouter(prefix="/api/v1")
-    for module in (meetings, people, participants, directives, shortcomings, findings, documents, search):
+    modules = (meetings, people, participants, directives, shortcomings, findings, documents, search, changes)
+    for module in modules:
         api.include_router(module.router)
     for router in write_routes.ROUTERS:
         api.include_router(router)

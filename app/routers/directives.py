@@ -15,6 +15,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
+    UpdatedSince,
     list_page,
     sort_param,
 )
@@ -55,6 +56,7 @@ def read_directives(
     date_from: DateFrom = None,
     date_to: DateTo = None,
     q: TextQuery = None,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(DIRECTIVES)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -70,7 +72,16 @@ def read_directives(
     if progress is not None:
         where.append(progress_clause(progress))
     return list_page(
-        session, DIRECTIVES, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        session,
+        DIRECTIVES,
+        request,
+        response,
+        where=where,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        updated_since=updated_since,
     )
 
 

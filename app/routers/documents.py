@@ -6,7 +6,17 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    UpdatedSince,
+    list_page,
+    sort_param,
+)
 from app.models.common import Page
 from app.models.document import DocumentPublic
 from app.models.meeting import MeetingPublic
@@ -25,6 +35,7 @@ def read_documents(
     kind: Annotated[DocumentKind | None, Query()] = None,
     meeting_id: Annotated[IdFilter, Query(description="Only documents this meeting cites.")] = None,
     q: TextQuery = None,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(DOCUMENTS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -37,7 +48,16 @@ def read_documents(
             document_t.c.id.in_(select(citation_t.c.document_id).where(citation_t.c.meeting_id == meeting_id))
         )
     return list_page(
-        session, DOCUMENTS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        session,
+        DOCUMENTS,
+        request,
+        response,
+        where=where,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        updated_since=updated_since,
     )
 
 
@@ -53,6 +73,7 @@ def read_document_meetings(
     session: SessionDep,
     request: Request,
     response: Response,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(MEETINGS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -60,5 +81,14 @@ def read_document_meetings(
     document: DocumentPublic = DOCUMENTS.get(session, ref)
     cites = meeting_t.c.id.in_(select(citation_t.c.meeting_id).where(citation_t.c.document_id == document.id))
     return list_page(
-        session, MEETINGS, request, response, where=[cites], q=None, sort=sort, cursor=cursor, limit=limit
+        session,
+        MEETINGS,
+        request,
+        response,
+        where=[cites],
+        q=None,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        updated_since=updated_since,
     )

@@ -18,6 +18,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
+    UpdatedSince,
     list_page,
     sort_param,
 )
@@ -43,13 +44,23 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
         date_from: DateFrom = None,
         date_to: DateTo = None,
         q: TextQuery = None,
+        updated_since: UpdatedSince = None,
         sort: Annotated[str | None, sort_param(resource)] = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Any:
         where = meeting_filters(resource.table, meeting_id, document_id, date_from, date_to)
         return list_page(
-            session, resource, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+            session,
+            resource,
+            request,
+            response,
+            where=where,
+            q=q,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+            updated_since=updated_since,
         )
 
     def read_one(ref: RecordRef, session: SessionDep) -> Any:

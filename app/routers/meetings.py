@@ -15,6 +15,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
+    UpdatedSince,
     list_page,
     sort_param,
 )
@@ -89,6 +90,7 @@ def read_meetings(
     document_id: Annotated[IdFilter, Query(description="Only meetings that cite this document.")] = None,
     person_id: Annotated[IdFilter, Query(description="Only meetings this person took part in.")] = None,
     q: TextQuery = None,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(MEETINGS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -109,7 +111,16 @@ def read_meetings(
             )
         )
     return list_page(
-        session, MEETINGS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        session,
+        MEETINGS,
+        request,
+        response,
+        where=where,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        updated_since=updated_since,
     )
 
 
@@ -138,6 +149,7 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
         request: Request,
         response: Response,
         q: TextQuery = None,
+        updated_since: UpdatedSince = None,
         sort: Annotated[str | None, sort_param(resource)] = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
@@ -152,6 +164,7 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
             sort=sort,
             cursor=cursor,
             limit=limit,
+            updated_since=updated_since,
         )
 
     # Postponed annotations make `sort`'s annotation a string naming the local `resource`,

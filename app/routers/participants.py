@@ -5,7 +5,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    UpdatedSince,
+    list_page,
+    sort_param,
+)
 from app.models.common import Page
 from app.models.participant import ParticipantPublic
 from app.openapi_docs import LIST, READ
@@ -24,6 +34,7 @@ def read_participants(
     person_id: IdFilter = None,
     role: Annotated[ParticipantRole | None, Query()] = None,
     q: TextQuery = None,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(PARTICIPANTS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -36,7 +47,16 @@ def read_participants(
     if role is not None:
         where.append(participant_t.c.role == role.value)
     return list_page(
-        session, PARTICIPANTS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        session,
+        PARTICIPANTS,
+        request,
+        response,
+        where=where,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        updated_since=updated_since,
     )
 
 

@@ -6,7 +6,17 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import ColumnElement, false, select
 
 from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    UpdatedSince,
+    list_page,
+    sort_param,
+)
 from app.etag import set_record_etag
 from app.models.common import Page
 from app.models.person import PersonPublic
@@ -37,6 +47,7 @@ def read_people(
     ] = None,
     meeting_id: Annotated[IdFilter, Query(description="Only people who took part in this meeting.")] = None,
     q: TextQuery = None,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(PEOPLE)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -54,7 +65,16 @@ def read_people(
             )
         )
     return list_page(
-        session, PEOPLE, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        session,
+        PEOPLE,
+        request,
+        response,
+        where=where,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        updated_since=updated_since,
     )
 
 
