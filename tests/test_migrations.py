@@ -309,9 +309,12 @@ def test_upgrade_keeps_enum_values(empty_engine: Engine, settings: Settings) -> 
     # And back: the native enum types again on PostgreSQL, the values kept.
     with writer(empty_engine).connect() as conn, migrations.foreign_keys_off(conn), conn.begin():
         migrations.downgrade(conn, migrations.BASELINE)
-    assert tables(empty_engine) == MODEL_TABLES - {"api_key", "idempotent_request", "directive_event", "change"} | {
-        migrations.VERSION_TABLE
-    }
+    assert tables(empty_engine) == MODEL_TABLES - {
+        "api_key",
+        "idempotent_request",
+        "directive_event",
+        "change",
+    } | {migrations.VERSION_TABLE}
     with empty_engine.connect() as conn:
         assert [str(v) for v in conn.execute(text(query), {"i": first}).scalars()] == values_before
         if conn.dialect.name == "postgresql":
