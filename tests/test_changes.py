@@ -399,9 +399,8 @@ def test_read_collection_updated_since(client: TestClient, engine: Engine, name:
 def test_read_directives_updated_since_with_other_filters(client: TestClient, engine: Engine) -> None:
     set_updated_at(engine, "directives", 3, WHEN)
     set_updated_at(engine, "directives", 4, WHEN)
-    etag = client.get("/api/v1/directives/4").headers["etag"]
     r = client.get("/api/v1/directives", params={"updated_since": "2030-01-01T00:00:00Z", "q": "dang ky"})
-    assert r.status_code == 200, (r.text, etag)
+    assert r.status_code == 200, r.text
     assert [i["id"] for i in r.json()["items"]] == [3]
     r = client.get("/api/v1/directives", params={"updated_since": "2030-01-01T00:00:00Z", "sort": "-id"})
     assert [i["id"] for i in r.json()["items"]] == [4, 3]
