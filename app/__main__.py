@@ -1,4 +1,5 @@
-"""Command line: python -m app seed {check,load,export,init,schema} ... | keys {create,list,revoke} ..."""
+"""Command line: python -m app seed {check,load,export,init,schema} ... | keys {create,list,revoke} ...
+| changes replay --from URL|FILE"""
 
 from __future__ import annotations
 
@@ -168,6 +169,35 @@ def _keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _changes_replay(args: argparse.Namespace) -> int:
+    from app.db import create_db_engine
+    from app.replay import ReplayError, local_last_seq, read_source, replay
+    from app.seeding import create_schema, is_empty
+
+    settings = get_settings()
+    engine = create_db_engine(settings)
+    create_schema(engine)
+    since = local_last_seq(engine)
+    if since == 0 and not is_empty(engine):
+        print(
+            "this database has records but no change feed: replay into an empty one "
+            "(LOAD_SEED_ON_START=false keeps the server from seeding it)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        report = replay(engine, read_source(args.source, since), batch=args.batch)
+    except (ReplayError, OSError, ValueError) as exc:
+        print(f"replay stopped: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"applied {report.applied} change(s) after seq {since}"
+        + (f", skipped {report.skipped} already here" if report.skipped else "")
+        + f"; last seq {report.last_seq}"
+    )
+    return 0
+
+
 def _name(value: str) -> str:
     value = value.strip()
     if not value or len(value) > 200 or "\x00" in value:
@@ -227,6 +257,20 @@ def main(argv: list[str] | None = None) -> int:
     revoke = keys.add_parser("revoke", help="revoke an API key")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(func=_keys_revoke)
+    feed = sub.add_parser("changes", help="the change feed").add_subparsers(dest="command", required=True)
+    rep_ = feed.add_parser(
+        "replay",
+        help="apply a change feed to this database (DATABASE_URL): empty, or a copy made so before, "
+        "which resumes after the last entry it has",
+    )
+    rep_.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        help="the API's base URL (http://host:port), or a file of entries (NDJSON, or JSON pages)",
+    )
+    rep_.add_argument("--batch", type=int, default=500, help="entries per transaction (default 500)")
+    rep_.set_defaults(func=_changes_replay)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

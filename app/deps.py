@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BeforeValidator
-from sqlalchemy import ColumnElement, Engine, Select
+from pydantic import AwareDatetime, BeforeValidator
+from sqlalchemy import ColumnElement, Engine, Select, Table, false, true
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -78,6 +78,43 @@ DateTo = Annotated[
 ]
 DEFAULT_LIMIT = _settings.page_size_default
 
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    """Only an RFC 3339 date-time with its offset: pydantic alone would also take a Unix
+    timestamp, and a time without offset is ambiguous."""
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError("Input should be an RFC 3339 date-time with a UTC offset, e.g. 2026-11-26T08:00:00Z")
+    return value
+
+
+UpdatedSince = Annotated[
+    AwareDatetime | None,
+    BeforeValidator(_rfc3339),
+    Query(
+        description="Only records created or changed at or after this instant (RFC 3339 date-time "
+        "with offset; `updated_at >= updated_since`). With `/changes` for deletions, this is how a "
+        "copy catches up.",
+        examples=["2026-11-26T08:00:00Z"],
+    ),
+]
+
+
+def updated_since_clause(table: Table, value: dt.datetime) -> ColumnElement[bool]:
+    """`updated_at >= value`. updated_at is stored as UTC ISO 8601 text to the second, all of
+    one width, so text order is time order: compare with the value as the same text (a
+    fraction of a second rounds up: nothing stored lies between)."""
+    try:
+        utc = value.astimezone(dt.UTC)
+        if utc.microsecond:
+            utc = utc.replace(microsecond=0) + dt.timedelta(seconds=1)
+    except OverflowError:  # beyond year 1 or 9999 once in UTC: everything, or nothing
+        return true() if value.year == 1 else false()
+    return table.c.updated_at >= utc
+
 
 def sort_param(resource: Resource) -> Any:
     return Query(
@@ -99,8 +136,9 @@ def list_page(
     cursor: str | None,
     limit: int,
     stmt: Select[Any] | None = None,
+    updated_since: dt.datetime | None = None,
 ) -> Page[Any]:
-    stmt, count = _filtered(session, resource, where, q, stmt)
+    stmt, count = _filtered(session, resource, where, q, stmt, updated_since)
     result = paginate(session, stmt, resource.sorting, sort=sort, cursor=cursor, limit=limit, count=count)
     if result.next_cursor:
         set_next_link(request, response, result.next_cursor)
@@ -124,10 +162,13 @@ def _filtered(
     where: Sequence[ColumnElement[bool]],
     q: str | None,
     stmt: Select[Any] | None,
+    updated_since: dt.datetime | None = None,
 ) -> tuple[Select[Any], Select[Any]]:
     """The resource's SELECT and its count, with the filters (and the `q` text match) applied."""
     stmt = resource.select() if stmt is None else stmt
     count = resource.count()
+    if updated_since is not None:
+        where = [*where, updated_since_clause(resource.table, updated_since)]
     if q is not None:
         where = [*where, resource.table.c.id.in_(matching_record_ids(session, resource.name, q))]
     if where:
@@ -148,15 +189,25 @@ def list_or_stream(
     cursor: str | None,
     limit: int,
     fmt: Format | None,
+    updated_since: dt.datetime | None = None,
 ) -> Page[Any] | StreamingResponse:
     """One JSON page (list_page); or, when `fmt` or the Accept header asks for CSV or NDJSON,
     the whole filtered collection in that format, streamed (see app/streams.py)."""
     chosen = negotiate(request, fmt)
     if chosen is Format.json:
         return list_page(
-            session, resource, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+            session,
+            resource,
+            request,
+            response,
+            where=where,
+            q=q,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+            updated_since=updated_since,
         )
-    stmt, _ = _filtered(session, resource, where, q, None)
+    stmt, _ = _filtered(session, resource, where, q, None, updated_since)
     engine = session.get_bind()
     assert isinstance(engine, Engine)
     return stream_collection(

@@ -19,6 +19,7 @@ from app.etag import ETagMiddleware
 from app.limits import BodySizeLimitMiddleware
 from app.models.common import Problem
 from app.routers import (
+    changes,
     directives,
     documents,
     exports,
@@ -73,7 +74,7 @@ def create_app() -> FastAPI:
     app.add_middleware(ETagMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     api = APIRouter(prefix="/api/v1")
-    for module in (
+    modules = (
         meetings,
         people,
         participants,
@@ -83,7 +84,9 @@ def create_app() -> FastAPI:
         documents,
         search,
         exports,
-    ):
+        changes,
+    )
+    for module in modules:
         api.include_router(module.router)
     for router in write_routes.ROUTERS:
         api.include_router(router)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select, text, up
 from sqlalchemy.exc import OperationalError
 
 import app.search_index  # noqa: F401  (registers the full-text DDL)
-from app import export, migrations
+from app import changes, export, migrations
 from app.db import is_sqlite, writer
 from app.export import MEETING_FIELDS, SOURCE_FIELDS
 from app.models import (
@@ -323,10 +323,16 @@ class _Merge:
         self.write = not report.dry_run
         self.now = utcnow()
         self.new_search: list[dict[str, Any]] = []
+        # For the change feed: ids of the records updated, by collection, and the
+        # (meeting id, document id) of the citations made or changed in meetings already there.
+        self.updated: dict[str, list[int]] = {}
+        self.citations_created: list[tuple[int, int]] = []
+        self.citations_updated: list[tuple[int, int]] = []
 
     def _update(self, kind: str, id_: int, values: dict[str, Any]) -> None:
         table = t(_MODELS[kind])
         self.conn.execute(update(table).where(table.c.id == id_).values(**values, updated_at=self.now))
+        self.updated.setdefault(kind, []).append(id_)
 
     def _reindex(self, kind: str, id_: int, meeting_id: int | None, item: Any) -> None:
         doc = _search(kind, id_, meeting_id, item, self.names)
@@ -449,6 +455,7 @@ class _Merge:
                         .where(c_t.c.meeting_id == meeting_id, c_t.c.document_id == documents[c.document])
                         .values(source_quote=c.source_quote)
                     )
+                    self.citations_updated.append((meeting_id, documents[c.document]))
         self.report.count("created", "citations", len(new))
         if self.write and new:
             self.conn.execute(
@@ -462,6 +469,8 @@ class _Merge:
                     for c in new
                 ],
             )
+            if m.slug in self.present.meetings:  # those of new meetings are found by their id
+                self.citations_created.extend((meeting_id, documents[c.document]) for c in new)
 
 
 def load_seed(
@@ -492,6 +501,7 @@ def load_seed(
         _lock(conn)
         if only_if_empty and conn.execute(select(func.count()).select_from(t(Meeting))).scalar_one():
             return report
+        mark = changes.seed_mark(conn)  # the change feed: see the end
         present = _present(conn, seed)
         conflicts = _conflicts(seed, present)
         if conflicts:
@@ -508,4 +518,13 @@ def load_seed(
                 progress(1)
         if merge.new_search:
             conn.execute(insert(t(SearchDocument)), merge.new_search)
+        if merge.write:  # an entry per record created or updated, and per citation made or changed
+            changes.record_seed(
+                conn,
+                mark,
+                f"seed:{Path(file).name}",
+                updated=merge.updated,
+                citations_created=merge.citations_created,
+                citations_updated=merge.citations_updated,
+            )
     return report

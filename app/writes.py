@@ -7,6 +7,9 @@ the record's ETag recomputed inside that transaction, so of two editors
 holding the same ETag exactly one wins and the other gets 412.
 
 The record's search_document row is rewritten in the same transaction, and
+so is the change feed (app.changes): each write adds its entry (with the
+record's public JSON, or a tombstone for a delete) as its last statement, and a
+delete adds one for every record deleted with it (WriteSpec.cascade). And
 foreign-key, uniqueness and size problems are reported as 422 or 409 before
 the database would raise them; an IntegrityError that still slips through
 (a concurrent insert of the same slug on PostgreSQL) becomes 409, never 500.
@@ -24,7 +27,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, String, delete, exists, func, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from app import clock
+from app import changes, clock
 from app.auth import Principal
 from app.db import is_sqlite, writer
 from app.errors import AppError, InvalidParameter, NotFound
@@ -32,15 +35,15 @@ from app.etag import if_match_satisfied, record_etag
 from app.models import (
     Directive,
     DirectiveEvent,
-    Finding,
+    Document,
     IdempotentRequest,
     Meeting,
     MeetingDocument,
     Participant,
     Person,
     SearchDocument,
-    Shortcoming,
 )
+from app.models.change import ChangeAction
 from app.models.common import utcnow
 from app.models.directive import TRANSITIONS
 from app.resources import (
@@ -81,6 +84,11 @@ def invalid(name: str, reason: str) -> InvalidParameter:
     return InvalidParameter(f"body.{name}", reason)
 
 
+# Deletes the records that go with a parent being deleted, and returns their change entries
+# (arguments: the connection, the parent's public model, the actor).
+Cascade = Callable[[Connection, Any, str], list[dict[str, Any]]]
+
+
 @dataclass(frozen=True)
 class WriteSpec:
     resource: Resource
@@ -95,10 +103,23 @@ class WriteSpec:
         lambda _c, _cur, changes, _who: changes
     )
     not_null: frozenset[str] = field(default_factory=frozenset)
+    # Records deleted with this one, in this order, each with its own delete entry in the
+    # change feed: `children(SPEC, "parent_id")` for a WriteSpec'd child (grandchildren
+    # follow its own cascade). Run after before_delete, before the record's own DELETE.
+    cascade: tuple[Cascade, ...] = ()
+    # The feed's name for the collection; default: the last segment of the resource's path.
+    collection_name: str | None = None
+    # app.replay: after a record's row is written from a feed entry, write what else its
+    # public JSON carries (rows of link tables). Arguments: connection, public model.
+    replay: Callable[[Connection, Any], None] = lambda _conn, _public: None
 
     @property
     def name(self) -> str:
         return self.resource.name
+
+    @property
+    def collection(self) -> str:
+        return self.collection_name or self.resource.path.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -180,6 +201,36 @@ def _data_error(spec: WriteSpec, exc: DataError) -> InvalidParameter:
     return InvalidParameter("body", f"a value does not fit the {spec.name}'s columns")
 
 
+def actor_of(principal: Principal | None) -> str:
+    """Who the change feed says made a change: the API key's name."""
+    return principal.name if principal is not None else "unknown"
+
+
+def children(child: WriteSpec, column: str) -> Cascade:
+    """A cascade deleting `child` records whose `column` names the parent, with their own cascades."""
+
+    def cascade(conn: Connection, parent: Any, actor: str) -> list[dict[str, Any]]:
+        resource, t = child.resource, child.resource.table
+        rows = conn.execute(resource.select().where(t.c[column] == parent.id).order_by(t.c.id)).mappings()
+        publics = [resource.to_public(r) for r in rows]
+        if not publics:
+            return []
+        entries: list[dict[str, Any]] = []
+        for public in publics:
+            for grandchildren in child.cascade:
+                entries.extend(grandchildren(conn, public, actor))
+        ids = [p.id for p in publics]
+        conn.execute(delete(search_t).where(search_t.c.type == child.name, search_t.c.record_id.in_(ids)))
+        conn.execute(delete(t).where(t.c.id.in_(ids)))
+        now = utcnow()
+        entries.extend(
+            changes.entry(child.collection, ChangeAction.delete, actor, p, at=now) for p in publics
+        )
+        return entries
+
+    return cascade
+
+
 # --- idempotency ----------------------------------------------------------------------------------
 
 
@@ -256,6 +307,9 @@ def create(
                         created_at=now,
                     )
                 )
+            changes.record(
+                conn, [changes.entry(spec.collection, ChangeAction.create, principal.name, public, at=now)]
+            )
     except IntegrityError as exc:
         raise _integrity(spec, exc) from exc
     except DataError as exc:
@@ -273,25 +327,30 @@ def modify(
     principal: Principal | None = None,
 ) -> Written:
     if_match = _require_if_match(if_match)
-    changes = body.model_dump(exclude_unset=True)
-    _check_columns(spec, changes)
+    values = body.model_dump(exclude_unset=True)
+    _check_columns(spec, values)
     try:
         with writer(engine).begin() as conn:
             current = load(conn, spec, ref, lock=True)
             _check_if_match(if_match, current, spec)
-            if changes:
-                spec.check(conn, {**current.model_dump(), **changes})
-                changes = spec.before_update(conn, current, changes, principal)
-            if changes:
+            if values:
+                spec.check(conn, {**current.model_dump(), **values})
+                values = spec.before_update(conn, current, values, principal)
+            if values:
                 t = spec.resource.table
+                now = utcnow()
                 conn.execute(
                     update(t)
                     .where(t.c.id == current.id)
-                    .values(**changes, **spec.derived(changes), updated_at=utcnow())
+                    .values(**values, **spec.derived(values), updated_at=now)
                 )
                 public = load(conn, spec, str(current.id))
                 _write_search(conn, spec, public)
-                spec.after_update(conn, public, changes)
+                spec.after_update(conn, public, values)
+                entry = changes.entry(
+                    spec.collection, ChangeAction.update, actor_of(principal), public, at=now
+                )
+                changes.record(conn, [entry])
             else:
                 public = current
     except IntegrityError as exc:
@@ -301,18 +360,26 @@ def modify(
     return Written(public, record_etag(public))
 
 
-def remove(engine: Engine, spec: WriteSpec, ref: str, if_match: str | None) -> None:
+def remove(
+    engine: Engine, spec: WriteSpec, ref: str, if_match: str | None, *, principal: Principal | None = None
+) -> None:
     if_match = _require_if_match(if_match)
+    actor = actor_of(principal)
     try:
         with writer(engine).begin() as conn:
             current = load(conn, spec, ref, lock=True)
             _check_if_match(if_match, current, spec)
             spec.before_delete(conn, current)
+            entries: list[dict[str, Any]] = []
+            for cascade in spec.cascade:
+                entries.extend(cascade(conn, current, actor))
             conn.execute(
                 delete(search_t).where(search_t.c.type == spec.name, search_t.c.record_id == current.id)
             )
             t = spec.resource.table
             conn.execute(delete(t).where(t.c.id == current.id))
+            entries.append(changes.entry(spec.collection, ChangeAction.delete, actor, current))
+            changes.record(conn, entries)
     except IntegrityError as exc:
         raise Conflict(f"The {spec.name} is still referenced by other records.") from exc
 
@@ -324,6 +391,7 @@ person_t = table(Person)
 participant_t = table(Participant)
 directive_t = table(Directive)
 citation_t = table(MeetingDocument)
+document_t = table(Document)
 event_t = table(DirectiveEvent)
 
 
@@ -336,13 +404,19 @@ def _check_meeting(conn: Connection, values: dict[str, Any]) -> None:
             raise invalid("timezone", f"unknown IANA time zone {tz!r}") from exc
 
 
-def _delete_meeting_children(conn: Connection, meeting: Any) -> None:
-    """Children first, in an order no RESTRICT key objects to (directives before participants)."""
-    for model in (Directive, Shortcoming, Finding, MeetingDocument):
-        t = table(model)
-        conn.execute(delete(t).where(t.c.meeting_id == meeting.id))
-    conn.execute(delete(search_t).where(search_t.c.meeting_id == meeting.id))
-    conn.execute(delete(participant_t).where(participant_t.c.meeting_id == meeting.id))
+def _uncite_meeting(conn: Connection, meeting: Any, actor: str) -> list[dict[str, Any]]:
+    """A deleted meeting's citations, each with its delete entry (named by the two slugs)."""
+    rows = conn.execute(
+        select(citation_t.c.document_id, document_t.c.slug)
+        .join(document_t, document_t.c.id == citation_t.c.document_id)
+        .where(citation_t.c.meeting_id == meeting.id)
+        .order_by(citation_t.c.document_id)
+    ).all()
+    conn.execute(delete(citation_t).where(citation_t.c.meeting_id == meeting.id))
+    now = utcnow()
+    return [
+        changes.citation_entry(ChangeAction.delete, actor, meeting.slug, r.slug, {}, at=now) for r in rows
+    ]
 
 
 def _person_derived(values: dict[str, Any]) -> dict[str, Any]:
@@ -476,12 +550,6 @@ def _participant_search(p: Any) -> dict[str, Any]:
     return search_row("participant", p.id, p.meeting_id, f"{p.person_name}, {p.title}", p.organization)
 
 
-MEETING_WRITES = WriteSpec(
-    MEETINGS,
-    search=lambda m: search_row("meeting", m.id, m.id, m.title, m.purpose, m.summary, m.organizer),
-    check=_check_meeting,
-    before_delete=_delete_meeting_children,
-)
 PERSON_WRITES = WriteSpec(
     PEOPLE,
     search=lambda p: search_row("person", p.id, None, p.full_name),
@@ -516,4 +584,28 @@ DOCUMENT_WRITES = WriteSpec(
     DOCUMENTS,
     search=lambda d: search_row("document", d.id, None, d.title, d.number, d.issuer),
     before_delete=_document_in_use,
+)
+MEETING_WRITES = WriteSpec(
+    MEETINGS,
+    search=lambda m: search_row("meeting", m.id, m.id, m.title, m.purpose, m.summary, m.organizer),
+    check=_check_meeting,
+    # Children first, in an order no RESTRICT key objects to (directives before participants).
+    cascade=(
+        children(DIRECTIVE_WRITES, "meeting_id"),
+        children(SHORTCOMING_WRITES, "meeting_id"),
+        children(FINDING_WRITES, "meeting_id"),
+        _uncite_meeting,
+        children(PARTICIPANT_WRITES, "meeting_id"),
+    ),
+)
+
+# Every WriteSpec, parents before children: the collections of the change feed (app.replay).
+ALL_WRITES = (
+    PERSON_WRITES,
+    DOCUMENT_WRITES,
+    MEETING_WRITES,
+    PARTICIPANT_WRITES,
+    DIRECTIVE_WRITES,
+    SHORTCOMING_WRITES,
+    FINDING_WRITES,
 )

@@ -13,6 +13,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 from app.models.apikey import ApiKey
+from app.models.change import Change
 from app.models.directive import Directive, DirectiveEvent
 from app.models.document import Document, MeetingDocument
 from app.models.finding import Finding
@@ -25,6 +26,7 @@ from app.models.shortcoming import Shortcoming
 
 __all__ = [
     "ApiKey",
+    "Change",
     "Directive",
     "DirectiveEvent",
     "Document",

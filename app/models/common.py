@@ -20,7 +20,8 @@ def utcnow() -> dt.datetime:
 
 class Timestamps(SQLModel):
     created_at: dt.datetime = SQLField(default_factory=utcnow, sa_type=OffsetDateTime)
-    updated_at: dt.datetime = SQLField(default_factory=utcnow, sa_type=OffsetDateTime)
+    # Indexed for `updated_since` (UTC ISO 8601 text of one width: text order is time order).
+    updated_at: dt.datetime = SQLField(default_factory=utcnow, sa_type=OffsetDateTime, index=True)
 
 
 def _page_example(schema: dict[str, Any], cls: type[Any]) -> None:

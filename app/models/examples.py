@@ -158,3 +158,21 @@ MEETING_DETAIL: dict[str, Any] = {
     "findings": [FINDING],
     "documents": [CITATION],
 }
+
+CHANGE: dict[str, Any] = {
+    "seq": 1,
+    "collection": "people",
+    "record_id": 1,
+    "record_slug": "vo-thanh-hao",
+    "action": "create",
+    "actor": "seed:seed.json",
+    "at": TIMESTAMP,
+    "data": PERSON,
+}
+
+CHANGE_PAGE: dict[str, Any] = {
+    "items": [CHANGE],
+    "total": 1,
+    "next_cursor": None,
+    "last_seq": 1,
+}

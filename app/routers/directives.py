@@ -15,6 +15,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
+    UpdatedSince,
     list_or_stream,
     list_page,
     sort_param,
@@ -59,6 +60,7 @@ def read_directives(
     date_from: DateFrom = None,
     date_to: DateTo = None,
     q: TextQuery = None,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(DIRECTIVES)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -85,6 +87,7 @@ def read_directives(
         cursor=cursor,
         limit=limit,
         fmt=format,
+        updated_since=updated_since,
     )
 
 

@@ -13,6 +13,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
+    UpdatedSince,
     list_or_stream,
     list_page,
     sort_param,
@@ -41,6 +42,7 @@ def read_documents(
     kind: Annotated[DocumentKind | None, Query()] = None,
     meeting_id: Annotated[IdFilter, Query(description="Only documents this meeting cites.")] = None,
     q: TextQuery = None,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(DOCUMENTS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -64,6 +66,7 @@ def read_documents(
         cursor=cursor,
         limit=limit,
         fmt=format,
+        updated_since=updated_since,
     )
 
 
@@ -79,6 +82,7 @@ def read_document_meetings(
     session: SessionDep,
     request: Request,
     response: Response,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(MEETINGS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -86,5 +90,14 @@ def read_document_meetings(
     document: DocumentPublic = DOCUMENTS.get(session, ref)
     cites = meeting_t.c.id.in_(select(citation_t.c.meeting_id).where(citation_t.c.document_id == document.id))
     return list_page(
-        session, MEETINGS, request, response, where=[cites], q=None, sort=sort, cursor=cursor, limit=limit
+        session,
+        MEETINGS,
+        request,
+        response,
+        where=[cites],
+        q=None,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        updated_since=updated_since,
     )

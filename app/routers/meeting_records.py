@@ -18,6 +18,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
+    UpdatedSince,
     list_or_stream,
     sort_param,
 )
@@ -44,6 +45,7 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
         date_from: DateFrom = None,
         date_to: DateTo = None,
         q: TextQuery = None,
+        updated_since: UpdatedSince = None,
         sort: Annotated[str | None, sort_param(resource)] = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
@@ -61,6 +63,7 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
             cursor=cursor,
             limit=limit,
             fmt=format,
+            updated_since=updated_since,
         )
 
     def read_one(ref: RecordRef, session: SessionDep) -> Any:

@@ -15,6 +15,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
+    UpdatedSince,
     list_or_stream,
     sort_param,
 )
@@ -92,6 +93,7 @@ def read_meetings(
     document_id: Annotated[IdFilter, Query(description="Only meetings that cite this document.")] = None,
     person_id: Annotated[IdFilter, Query(description="Only meetings this person took part in.")] = None,
     q: TextQuery = None,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(MEETINGS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -123,6 +125,7 @@ def read_meetings(
         cursor=cursor,
         limit=limit,
         fmt=format,
+        updated_since=updated_since,
     )
 
 
@@ -151,6 +154,7 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
         request: Request,
         response: Response,
         q: TextQuery = None,
+        updated_since: UpdatedSince = None,
         sort: Annotated[str | None, sort_param(resource)] = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
@@ -167,6 +171,7 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
             cursor=cursor,
             limit=limit,
             fmt=format,
+            updated_since=updated_since,
         )
 
     # Postponed annotations make `sort`'s annotation a string naming the local `resource`,

@@ -5,7 +5,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_or_stream, sort_param
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    UpdatedSince,
+    list_or_stream,
+    sort_param,
+)
 from app.models.common import Page
 from app.models.participant import ParticipantPublic
 from app.openapi_docs import READ, list_responses
@@ -30,6 +40,7 @@ def read_participants(
     person_id: IdFilter = None,
     role: Annotated[ParticipantRole | None, Query()] = None,
     q: TextQuery = None,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(PARTICIPANTS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -53,6 +64,7 @@ def read_participants(
         cursor=cursor,
         limit=limit,
         fmt=format,
+        updated_since=updated_since,
     )
 
 

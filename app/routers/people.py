@@ -6,7 +6,17 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import ColumnElement, false, select
 
 from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_or_stream, sort_param
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    UpdatedSince,
+    list_or_stream,
+    sort_param,
+)
 from app.etag import set_record_etag
 from app.models.common import Page
 from app.models.person import PersonPublic
@@ -38,6 +48,7 @@ def read_people(
     ] = None,
     meeting_id: Annotated[IdFilter, Query(description="Only people who took part in this meeting.")] = None,
     q: TextQuery = None,
+    updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(PEOPLE)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -66,6 +77,7 @@ def read_people(
         cursor=cursor,
         limit=limit,
         fmt=format,
+        updated_since=updated_since,
     )
 
 

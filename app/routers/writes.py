@@ -135,7 +135,7 @@ def write_routes(
         return _changed(modify(engine, spec, ref, body, if_match, principal=key), response)
 
     def delete_one(ref: RecordRef, engine: EngineDep, key: WriterDep, if_match: IfMatch = None) -> None:
-        remove(engine, spec, ref, if_match)
+        remove(engine, spec, ref, if_match, principal=key)
 
     create_one.__name__, update_one.__name__, delete_one.__name__ = (
         f"create_{name}",

@@ -1,0 +1,191 @@
+"""Writing the change feed: one `change` entry per create, update and delete of a record.
+
+Entries are written in the transaction of the write itself, as its last
+statement, by the generic create/modify/remove of app.writes (and cascaded
+deletes) and by app.seeding.load_seed.
+
+Commit order. A reader pages with `seq > since`, so an entry must never become
+visible after one with a higher seq. SQLite writers are serialized (BEGIN
+IMMEDIATE). On PostgreSQL, two transactions could take seq 7 and 8 and commit 8
+first: a reader at that moment would see 8, resume from since=8 and never see
+7. So every transaction that writes entries first takes a transaction-level
+advisory lock (`pg_advisory_xact_lock(CHANGE_LOCK)`), held until it commits or
+rolls back: writers take seqs and commit one at a time, in seq order. Entries
+are the last thing a write does, so the lock is held for the insert and the
+commit only; the rest of the write runs concurrently as before. A rolled-back
+transaction leaves a gap in seq, never an entry out of order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, insert, select, text, tuple_
+
+from app.db import is_sqlite
+from app.models import Change
+from app.models.change import ChangeAction
+from app.models.common import utcnow
+from app.resources import (
+    DIRECTIVES,
+    DOCUMENTS,
+    FINDINGS,
+    MEETINGS,
+    PARTICIPANTS,
+    PEOPLE,
+    SHORTCOMINGS,
+    Resource,
+    citation_t,
+    document_t,
+    meeting_t,
+)
+
+CHANGE_LOCK = 727275  # app.seeding's start-up lock is 727274
+change_t: Table = Change.__table__  # type: ignore[attr-defined]
+CITATIONS = "citations"
+
+
+def take_lock(conn: Connection) -> None:
+    """Serialize writers of entries until this transaction ends (PostgreSQL; SQLite already is)."""
+    if not is_sqlite(conn.engine):
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({CHANGE_LOCK})"))
+
+
+def entry(
+    collection: str,
+    action: ChangeAction,
+    actor: str,
+    public: Any,
+    *,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The entry for a record given as its public model (the data is left out for a delete)."""
+    return {
+        "collection": collection,
+        "record_id": public.id,
+        "record_slug": public.slug,
+        "action": action.value,
+        "actor": actor,
+        "at": at or utcnow(),
+        "data": None if action is ChangeAction.delete else public.model_dump(mode="json"),
+    }
+
+
+def citation_entry(
+    action: ChangeAction,
+    actor: str,
+    meeting_slug: str,
+    document_slug: str,
+    link: dict[str, Any],
+    *,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """A meeting citing a document: a link with no id of its own, named by the two slugs."""
+    return {
+        "collection": CITATIONS,
+        "record_id": None,
+        "record_slug": f"{meeting_slug}/{document_slug}",
+        "action": action.value,
+        "actor": actor,
+        "at": at or utcnow(),
+        "data": None if action is ChangeAction.delete else link,
+    }
+
+
+def record(conn: Connection, entries: Sequence[dict[str, Any]]) -> None:
+    """Write the entries (one executemany), after taking the feed's lock. Call it last in a write."""
+    if not entries:
+        return
+    take_lock(conn)
+    conn.execute(insert(change_t), list(entries))
+
+
+# --- seed loads -----------------------------------------------------------------------------------
+
+# The collections a seed file creates records in, parents first (the order of their entries).
+SEEDED: tuple[Resource, ...] = (PEOPLE, DOCUMENTS, MEETINGS, PARTICIPANTS, DIRECTIVES, SHORTCOMINGS, FINDINGS)
+_BATCH = 1000
+
+
+def collection_of(resource: Resource) -> str:
+    return resource.path.rsplit("/", 1)[-1]
+
+
+def seed_mark(conn: Connection) -> dict[str, int]:
+    """Before a load: take the feed's lock and note the highest id of each seeded table.
+
+    With the lock held no other writer commits until the load does, so the records
+    above these ids when the load ends are the load's own.
+    """
+    take_lock(conn)
+    return {
+        r.name: conn.execute(select(func.coalesce(func.max(r.table.c.id), 0))).scalar_one() for r in SEEDED
+    }
+
+
+def record_seed(
+    conn: Connection,
+    mark: dict[str, int],
+    actor: str,
+    *,
+    updated: dict[str, list[int]] | None = None,
+    citations_created: Sequence[tuple[int, int]] = (),
+    citations_updated: Sequence[tuple[int, int]] = (),
+) -> int:
+    """After a load: an entry per record it made (above `mark`) or updated (`updated`: ids by
+    collection), and per citation it made or changed, in batches (executemany); returns how many.
+
+    A new meeting's citations are found by its id; those made or changed in meetings the
+    database had are given as (meeting id, document id) pairs.
+    """
+    now = utcnow()
+    written = 0
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal written, batch
+        if batch:
+            conn.execute(insert(change_t), batch)
+            written += len(batch)
+            batch = []
+
+    def add(item: dict[str, Any]) -> None:
+        batch.append(item)
+        if len(batch) >= _BATCH:
+            flush()
+
+    for resource in SEEDED:
+        t = resource.table
+        collection = collection_of(resource)
+        rows = conn.execute(resource.select().where(t.c.id > mark[resource.name]).order_by(t.c.id))
+        for row in rows.mappings():
+            add(entry(collection, ChangeAction.create, actor, resource.to_public(row), at=now))
+        ids = sorted((updated or {}).get(collection, []))
+        for i in range(0, len(ids), _BATCH):
+            chunk = ids[i : i + _BATCH]
+            rows = conn.execute(resource.select().where(t.c.id.in_(chunk)).order_by(t.c.id))
+            for row in rows.mappings():
+                add(entry(collection, ChangeAction.update, actor, resource.to_public(row), at=now))
+
+    links = (
+        select(citation_t, meeting_t.c.slug.label("m_slug"), document_t.c.slug.label("d_slug"))
+        .join(meeting_t, meeting_t.c.id == citation_t.c.meeting_id)
+        .join(document_t, document_t.c.id == citation_t.c.document_id)
+    )
+    order = (citation_t.c.meeting_id, citation_t.c.document_id)
+
+    def cite(rows: Any, action: ChangeAction) -> None:
+        for r in rows:
+            link = {"meeting_id": r.meeting_id, "document_id": r.document_id, "source_quote": r.source_quote}
+            add(citation_entry(action, actor, r.m_slug, r.d_slug, link, at=now))
+
+    new_meetings = citation_t.c.meeting_id > mark[MEETINGS.name]
+    cite(conn.execute(links.where(new_meetings).order_by(*order)), ChangeAction.create)
+    for pairs, action in ((citations_created, ChangeAction.create), (citations_updated, ChangeAction.update)):
+        for i in range(0, len(pairs), _BATCH):
+            some = list(pairs[i : i + _BATCH])
+            cite(conn.execute(links.where(tuple_(*order).in_(some)).order_by(*order)), action)
+    flush()
+    return written
