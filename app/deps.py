@@ -143,7 +143,7 @@ def list_page(
     if result.next_cursor:
         set_next_link(request, response, result.next_cursor)
     return Page(
-        items=[resource.to_public(r) for r in result.rows],
+        items=resource.publics(session, result.rows),
         total=result.total,
         next_cursor=result.next_cursor,
     )

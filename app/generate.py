@@ -168,6 +168,12 @@ DOCUMENT_KINDS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
     "directive": ("Chỉ thị", "CT", (("Tỉnh ủy {p}", "TU"), ("UBND tỉnh {p}", "UBND"))),
     "project": ("Đề án", "ĐA", (("Tỉnh ủy {p}", "TU"),)),
 }
+REVIEW_OUTCOMES = (
+    "đã hoàn thành đúng tiến độ",
+    "đang triển khai, cần đẩy nhanh tiến độ",
+    "chậm so với yêu cầu, đề nghị khẩn trương khắc phục",
+    "cơ bản hoàn thành, cần tiếp tục theo dõi",
+)  # fmt: skip
 DIRECTIVE_STATUSES = ("open", "in_progress", "done", "cancelled")
 DIRECTIVE_STATUS_WEIGHTS = (50, 25, 20, 5)
 TZ = dt.timezone(dt.timedelta(hours=7))
@@ -214,6 +220,8 @@ class Generator:
         self.rng = random.Random(seed)  # noqa: S311  (synthetic data, not secrets)
         self.people = self._people(max(40, meetings * 2))
         self.documents = self._documents(max(20, meetings // 2))
+        # (date, slug, text) of recent directives, that later-dated meetings may review.
+        self.issued: list[tuple[dt.date, str, str]] = []
 
     # -- shared records ---------------------------------------------------
 
@@ -336,6 +344,15 @@ class Generator:
             text = f"{' và '.join(addressees)} {rng.choice(DIRECTIVE_VERBS)} {action}"
             verb = rng.choice(SPEAKER_VERBS)
             quote = say(f"{issuer['title']} {names[issuer['slug']]} {verb} {text}.")
+            # The first body named leads, a second coordinates; now and then a participant monitors.
+            assignees: list[dict[str, Any]] = [
+                {"role": role, "organization": org, "source_quote": quote}
+                for role, org in zip(("lead", "coordinating"), addressees, strict=False)
+            ]
+            if rng.random() < 0.2:
+                monitor = rng.choice(participants)
+                assignees.append({"role": "monitoring", "person": monitor["person"]})
+            answered = [s["slug"] for s in shortcomings if rng.random() < 0.3]
             directives.append(
                 {
                     "slug": f"{slug}-cd-{j + 1}",
@@ -345,8 +362,19 @@ class Generator:
                     "status": rng.choices(DIRECTIVE_STATUSES, DIRECTIVE_STATUS_WEIGHTS)[0],
                     "due_date": due.isoformat() if due else None,
                     "source_quote": quote,
+                    "assignees": assignees,
+                    "addresses": answered,
                 }
             )
+        # Now and then, this meeting reviews a directive of an earlier-dated one.
+        reviews = []
+        earlier = [d for d in self.issued if d[0] < date]
+        for _, directive_slug, directive_text in rng.sample(earlier, min(len(earlier), rng.randint(0, 2))):
+            outcome = rng.choice(REVIEW_OUTCOMES)
+            quote = say(f"Về việc {directive_text}, hội nghị đánh giá {outcome}.")
+            reviews.append({"directive": directive_slug, "outcome": outcome, "source_quote": quote})
+        self.issued.extend((date, d["slug"], d["text"]) for d in directives)
+        del self.issued[:-200]  # memory stays flat
         documents = []
         for doc in cited:
             name = DOCUMENT_KINDS[doc.kind][0]
@@ -383,6 +411,7 @@ class Generator:
             "shortcomings": shortcomings,
             "findings": findings,
             "documents": documents,
+            "reviews": reviews,
         }
 
     def meetings(self) -> Iterator[dict[str, Any]]:

@@ -25,11 +25,13 @@ from app.routers import (
     exports,
     findings,
     health,
+    links,
     meetings,
     participants,
     people,
     search,
     shortcomings,
+    stats,
 )
 from app.routers import writes as write_routes
 from app.seed_schema import SeedError
@@ -85,6 +87,8 @@ def create_app() -> FastAPI:
         search,
         exports,
         changes,
+        links,
+        stats,
     )
     for module in modules:
         api.include_router(module.router)

@@ -12,7 +12,18 @@ from pydantic.json_schema import models_json_schema
 from starlette.routing import BaseRoute
 
 from app.models.common import problem_example
-from app.models.examples import DIRECTIVE, DOCUMENT, FINDING, MEETING, PARTICIPANT, PERSON, SHORTCOMING
+from app.models.examples import (
+    ASSIGNEE,
+    CITATION,
+    DIRECTIVE,
+    DOCUMENT,
+    FINDING,
+    MEETING,
+    PARTICIPANT,
+    PERSON,
+    REVIEW,
+    SHORTCOMING,
+)
 from app.streams import csv_lines
 
 
@@ -314,7 +325,7 @@ MEETING_UPDATE = {"format": "hybrid", "connection_points": MEETING["connection_p
 PERSON_CREATE = {**_without(PERSON), "slug": f"{PERSON['slug']}-2"}
 PERSON_UPDATE = {"full_name": PERSON["full_name"]}
 DIRECTIVE_CREATE = {
-    **_without(DIRECTIVE, "issued_by_person_id", "issued_by_name", "done_on", "progress"),
+    **_without(DIRECTIVE, "issued_by_person_id", "issued_by_name", "done_on", "progress", "assignees"),
     "slug": f"{DIRECTIVE['slug']}-2",
 }
 DIRECTIVE_UPDATE = {
@@ -330,12 +341,38 @@ PARTICIPANT_CREATE = {
     "meeting_id": MEETING["id"] + 1,
 }
 PARTICIPANT_UPDATE = {"role": "attendee", "title": PARTICIPANT["title"]}
-SHORTCOMING_CREATE = {**_without(SHORTCOMING), "slug": f"{SHORTCOMING['slug']}-2"}
+SHORTCOMING_CREATE = {**_without(SHORTCOMING, "addressed_by"), "slug": f"{SHORTCOMING['slug']}-2"}
 SHORTCOMING_UPDATE = {"concerns": SHORTCOMING["concerns"]}
 FINDING_CREATE = {**_without(FINDING), "slug": f"{FINDING['slug']}-2"}
 FINDING_UPDATE = {"text": FINDING["text"]}
 DOCUMENT_CREATE = {**_without(DOCUMENT), "slug": f"{DOCUMENT['slug']}-2"}
 DOCUMENT_UPDATE = {"kind": DOCUMENT["kind"], "number": DOCUMENT["number"]}
+
+
+# Links between records (app/routers/links.py). Under a parent path, a create can also
+# answer 404 (no such parent); a write to one link, 404/412/428 like any record write.
+NESTED_CREATE = problems(
+    *_AUTH,
+    404,
+    409,
+    descriptions={404: "No such parent record", 409: "Conflicts with existing records"},
+    examples=_WRITE_EXAMPLES,
+)
+CITATION_CREATE_PROBLEMS = problems(
+    *_AUTH,
+    404,
+    409,
+    descriptions={404: "No such meeting", 409: "The meeting already cites the document"},
+    examples=_WRITE_EXAMPLES,
+)
+ASSIGNEE_CREATE = {
+    k: v for k, v in _without(ASSIGNEE, "directive_id", "person_name").items() if k != "slug"
+} | {"slug": f"{ASSIGNEE['slug']}-2"}
+ASSIGNEE_UPDATE = {"role": "monitoring"}
+# A later meeting (id 2) reviews a directive of the seed.
+REVIEW_CREATE = _without(REVIEW, "meeting_id")
+# Another meeting (id 2, as MEETING_CREATE makes) cites a document of the seed.
+CITATION_CREATE = {"document_id": CITATION["id"], "source_quote": CITATION["source_quote"]}
 
 
 def body_example(example: dict[str, Any]) -> dict[str, Any]:

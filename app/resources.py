@@ -27,7 +27,10 @@ from app import clock
 from app.errors import NotFound
 from app.models import (
     Directive,
+    DirectiveAssignee,
     DirectiveEvent,
+    DirectiveReview,
+    DirectiveShortcoming,
     Document,
     Finding,
     Meeting,
@@ -39,6 +42,7 @@ from app.models import (
 from app.models.directive import DirectiveEventPublic, DirectivePublic, Progress
 from app.models.document import CitationPublic, DocumentPublic
 from app.models.finding import FindingPublic
+from app.models.links import AssigneePublic, ReviewPublic
 from app.models.meeting import MeetingPublic
 from app.models.participant import ParticipantPublic
 from app.models.person import PersonPublic
@@ -62,6 +66,9 @@ finding_t = table(Finding)
 document_t = table(Document)
 citation_t = table(MeetingDocument)
 event_t = table(DirectiveEvent)
+assignee_t = table(DirectiveAssignee)
+addresses_t = table(DirectiveShortcoming)
+review_t = table(DirectiveReview)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,11 @@ class Resource:
         # as much again per row, for table models only, which these are not.
         return self.public.__pydantic_validator__.validate_python(dict(row))
 
+    def publics(self, conn: Any, rows: Any) -> list[Any]:
+        """The public records of these rows; resources with linked records (a directive's
+        assignees) load those for all the rows at once here, in one query per link."""
+        return [self.to_public(r) for r in rows]
+
     @cached_property
     def _by_id(self) -> Select[Any]:
         return self.select().where(self.table.c.id == bindparam("ref"))
@@ -108,7 +120,7 @@ class Resource:
         row = session.execute(stmt, {"ref": value}).mappings().first()
         if row is None:
             raise NotFound(f"No {self.name} with id or slug {ref!r}.")
-        return self.to_public(row)
+        return self.publics(session, [row])[0]
 
     def ref_clause(self, ref: str) -> ColumnElement[bool]:
         if ref.isdigit():
@@ -169,6 +181,54 @@ class _Directives(Resource):
             .join(person_t, person_t.c.id == participant_t.c.person_id)
         )
 
+    def publics(self, conn: Any, rows: Any) -> list[Any]:
+        rows = [dict(r) for r in rows]
+        ids = [r["id"] for r in rows]
+        assignees = grouped(conn, ASSIGNEES.select(), assignee_t.c.directive_id, ids)
+        addresses = linked_ids(conn, addresses_t.c.directive_id, addresses_t.c.shortcoming_id, ids)
+        for r in rows:
+            r["assignees"] = [dict(a) for a in assignees.get(r["id"], ())]
+            r["addresses"] = addresses.get(r["id"], [])
+        return [self.to_public(r) for r in rows]
+
+
+class _Shortcomings(Resource):
+    def publics(self, conn: Any, rows: Any) -> list[Any]:
+        rows = [dict(r) for r in rows]
+        by = linked_ids(
+            conn, addresses_t.c.shortcoming_id, addresses_t.c.directive_id, [r["id"] for r in rows]
+        )
+        for r in rows:
+            r["addressed_by"] = by.get(r["id"], [])
+        return [self.to_public(r) for r in rows]
+
+
+class _Assignees(Resource):
+    def select(self) -> Select[Any]:
+        return select(*assignee_t.c, person_t.c.full_name.label("person_name")).outerjoin(
+            person_t, person_t.c.id == assignee_t.c.person_id
+        )
+
+
+def grouped(conn: Any, stmt: Select[Any], key: Any, ids: list[int]) -> dict[int, list[Any]]:
+    """The rows of `stmt` whose `key` is one of `ids`, by key, in id order: one query."""
+    out: dict[int, list[Any]] = {}
+    if not ids:
+        return out
+    for row in conn.execute(stmt.where(key.in_(ids)).order_by(key, stmt.selected_columns.id)).mappings():
+        out.setdefault(row[key.name], []).append(row)
+    return out
+
+
+def linked_ids(conn: Any, key: Any, other: Any, ids: list[int]) -> dict[int, list[int]]:
+    """For each of `ids` (values of `key`), the `other` ids linked to it, ascending: one query."""
+    out: dict[int, list[int]] = {}
+    if not ids:
+        return out
+    for k, o in conn.execute(select(key, other).where(key.in_(ids)).order_by(key, other)):
+        out.setdefault(k, []).append(o)
+    return out
+
 
 def _sorting(t: Table, default: str, **extra: SortKey) -> Sorting:
     keys = {"id": SortKey.integer(t.c.id)}
@@ -220,8 +280,22 @@ DIRECTIVE_EVENTS = Resource(
     DirectiveEventPublic,
     Sorting(keys={"id": SortKey.integer(event_t.c.id)}, default="id"),
 )
-SHORTCOMINGS = Resource(
+SHORTCOMINGS = _Shortcomings(
     "shortcoming", "/shortcomings", shortcoming_t, ShortcomingPublic, _sorting(shortcoming_t, "id")
+)
+ASSIGNEES = _Assignees(
+    "assignee",
+    "/directives/{ref}/assignees",
+    assignee_t,
+    AssigneePublic,
+    _sorting(assignee_t, "id", role=SortKey.text(assignee_t.c.role)),
+)
+REVIEWS = Resource(
+    "review",
+    "/meetings/{ref}/reviews",
+    review_t,
+    ReviewPublic,
+    _sorting(review_t, "id", directive_id=SortKey.integer(review_t.c.directive_id)),
 )
 FINDINGS = Resource("finding", "/findings", finding_t, FindingPublic, _sorting(finding_t, "id"))
 DOCUMENTS = Resource(

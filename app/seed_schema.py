@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.text import nfc
 
@@ -63,6 +63,14 @@ class DirectiveStatus(StrEnum):
     in_progress = "in_progress"
     done = "done"
     cancelled = "cancelled"
+
+
+class AssigneeRole(StrEnum):
+    """Who does what for a directive: chủ trì, phối hợp, theo dõi."""
+
+    lead = "lead"
+    coordinating = "coordinating"
+    monitoring = "monitoring"
 
 
 class DocumentKind(StrEnum):
@@ -120,6 +128,30 @@ class ParticipantSeed(_Strict):
     source_quote: Text
 
 
+class AssigneeSeed(_Strict):
+    """Who must act on the directive: `organization` (as the source names it) or `person`, not both."""
+
+    slug: Slug | None = None
+    role: AssigneeRole
+    person: Slug | None = Field(default=None, description="Slug of a person in `people`.")
+    organization: ShortText | None = None
+    source_quote: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_assignee(self) -> AssigneeSeed:
+        if (self.person is None) == (self.organization is None):
+            raise ValueError("give exactly one of person and organization")
+        return self
+
+
+class ReviewSeed(_Strict):
+    """This meeting reviewing a directive issued at an earlier meeting."""
+
+    directive: Slug = Field(description="Slug of a directive of an earlier meeting.")
+    outcome: Text = Field(description="What this meeting found or decided about it.")
+    source_quote: Text | None = None
+
+
 class DirectiveSeed(_Strict):
     slug: Slug
     issued_by: Slug = Field(description="Slug of a participant of the same meeting.")
@@ -133,6 +165,10 @@ class DirectiveSeed(_Strict):
         default=None, description="Day the directive was marked done (exports carry it)."
     )
     source_quote: Text
+    assignees: list[AssigneeSeed] = Field(default_factory=list)
+    addresses: list[Slug] = Field(
+        default_factory=list, description="Slugs of the shortcomings (of any meeting) this directive answers."
+    )
 
 
 class ShortcomingSeed(_Strict):
@@ -174,6 +210,7 @@ class MeetingSeed(_Strict):
     shortcomings: list[ShortcomingSeed] = Field(default_factory=list)
     findings: list[FindingSeed] = Field(default_factory=list)
     documents: list[CitationSeed] = Field(default_factory=list)
+    reviews: list[ReviewSeed] = Field(default_factory=list)
 
 
 class SeedFile(_Strict):
@@ -219,6 +256,9 @@ def validate_references(seed: SeedFile) -> list[str]:
     _unique(seed.meetings, "meetings", problems)
     kinds = ("participants", "directives", "shortcomings", "findings")
     global_slugs: dict[str, set[str]] = {k: set() for k in kinds}
+    shortcomings = {s.slug for m in seed.meetings for s in m.shortcomings}
+    issued_on = {d.slug: m.date for m in seed.meetings for d in m.directives}
+    assignee_slugs: set[str] = set()
     for m_i, meeting in enumerate(seed.meetings):
         base = f"meetings[{m_i}]"
         for kind in kinds:
@@ -237,6 +277,23 @@ def validate_references(seed: SeedFile) -> list[str]:
         for i, d in enumerate(meeting.directives):
             if d.issued_by not in participants:
                 problems.append(f"{base}.directives[{i}].issued_by: unknown participant '{d.issued_by}'")
+            for j, a in enumerate(d.assignees):
+                where = f"{base}.directives[{i}].assignees[{j}]"
+                if a.person is not None and a.person not in people:
+                    problems.append(f"{where}.person: unknown person '{a.person}'")
+                if a.slug is not None and a.slug in assignee_slugs:
+                    problems.append(f"{where}.slug: duplicate slug '{a.slug}'")
+                assignee_slugs.add(a.slug or "")
+            for j, s in enumerate(d.addresses):
+                if s not in shortcomings:
+                    problems.append(f"{base}.directives[{i}].addresses[{j}]: unknown shortcoming '{s}'")
+        for i, r in enumerate(meeting.reviews):
+            if r.directive not in issued_on:
+                problems.append(f"{base}.reviews[{i}].directive: unknown directive '{r.directive}'")
+            elif issued_on[r.directive] >= meeting.date:
+                problems.append(
+                    f"{base}.reviews[{i}].directive: '{r.directive}' was not issued before this meeting"
+                )
         cited: set[str] = set()
         for i, c in enumerate(meeting.documents):
             if c.document not in documents:

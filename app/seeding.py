@@ -17,6 +17,9 @@ from app.db import is_sqlite, writer
 from app.export import MEETING_FIELDS, SOURCE_FIELDS
 from app.models import (
     Directive,
+    DirectiveAssignee,
+    DirectiveReview,
+    DirectiveShortcoming,
     Document,
     Finding,
     Meeting,
@@ -27,6 +30,7 @@ from app.models import (
     Shortcoming,
 )
 from app.models.common import utcnow
+from app.models.links import folded_words
 from app.search_index import search_row
 from app.seed_schema import (
     CitationSeed,
@@ -528,3 +532,22 @@ def load_seed(
                 citations_updated=merge.citations_updated,
             )
     return report
+
+
+def _insert_links(
+    conn: Connection, addresses: list[tuple[int, str]], reviews: list[dict[str, Any]], report: LoadReport
+) -> None:
+    """Links by slug to records of any meeting (of this file or already in the database)."""
+    if addresses:
+        shortcomings = _existing(conn, Shortcoming, sorted({slug for _, slug in addresses}))
+        rows = [{"directive_id": d, "shortcoming_id": shortcomings[s]} for d, s in dict.fromkeys(addresses)]
+        conn.execute(insert(t(DirectiveShortcoming)), rows)
+        report.add("addresses", len(rows))
+    if reviews:
+        directives = _existing(conn, Directive, sorted({r["directive"] for r in reviews}))
+        rows = [
+            {**{k: v for k, v in r.items() if k != "directive"}, "directive_id": directives[r["directive"]]}
+            for r in reviews
+        ]
+        conn.execute(insert(t(DirectiveReview)), rows)
+        report.add("reviews", len(rows))

@@ -14,13 +14,26 @@ from pydantic import Field as PydanticField
 from sqlmodel import SQLModel
 from sqlmodel._compat import SQLModelConfig
 
-from app.models import Directive, Document, Finding, Meeting, Participant, Person, Shortcoming
+from app.models import (
+    Directive,
+    DirectiveAssignee,
+    Document,
+    Finding,
+    Meeting,
+    Participant,
+    Person,
+    Shortcoming,
+)
 from app.models.directive import DirectiveCreate as _DirectiveCreate
 from app.models.directive import DirectiveUpdate as _DirectiveUpdate
 from app.models.document import DocumentCreate as _DocumentCreate
 from app.models.document import DocumentUpdate as _DocumentUpdate
 from app.models.finding import FindingCreate as _FindingCreate
 from app.models.finding import FindingUpdate as _FindingUpdate
+from app.models.links import AssigneeCreate as _AssigneeCreate
+from app.models.links import AssigneeUpdate as _AssigneeUpdate
+from app.models.links import CitationCreate as _CitationCreate
+from app.models.links import ReviewCreate as _ReviewCreate
 from app.models.meeting import MeetingCreate as _MeetingCreate
 from app.models.meeting import MeetingUpdate as _MeetingUpdate
 from app.models.participant import ParticipantCreate as _ParticipantCreate
@@ -78,15 +91,68 @@ class PersonUpdate(_PersonUpdate):
     model_config = _update_config(Person)
 
 
+def _never_null(schema: dict[str, Any]) -> None:
+    """Documented as the field's own type: it may be left out, not null (as _update_config does)."""
+    kinds = [kind for kind in schema.pop("anyOf", []) if kind.get("type") != "null"]
+    if len(kinds) == 1:
+        schema.update(kinds[0])
+    schema.pop("default", None)
+
+
 class DirectiveCreate(_DirectiveCreate):
     model_config = _STRICT
     slug: Slug
     meeting_id: RecordId
     issued_by: RecordId
+    addresses: list[RecordId] = PydanticField(
+        default=[], max_length=1000, description="Ids of the shortcomings this directive answers."
+    )
 
 
 class DirectiveUpdate(_DirectiveUpdate):
     model_config = _update_config(Directive)
+    # Left out: no change; never null (a 422 naming it), [] for none.
+    addresses: list[RecordId] | None = PydanticField(
+        default=None,
+        max_length=1000,
+        description="Ids of the shortcomings this directive answers (replaces the list).",
+        json_schema_extra=_never_null,
+    )
+
+
+class AssigneeCreate(_AssigneeCreate):
+    """Exactly one of `person_id` (a person) and `organization` (an organization, as named)."""
+
+    model_config = _STRICT
+    slug: Slug | None = None
+    person_id: RecordId | None = None
+
+
+class AssigneeUpdate(_AssigneeUpdate):
+    model_config = _update_config(DirectiveAssignee)
+    person_id: RecordId | None = None
+
+
+class AssigneeInsert(AssigneeCreate):
+    """An assignee as written: the body and the directive of the path."""
+
+    directive_id: RecordId
+
+
+class ReviewCreate(_ReviewCreate):
+    model_config = _STRICT
+    directive_id: RecordId
+
+
+class ReviewInsert(ReviewCreate):
+    """A review as written: the body and the reviewing meeting of the path."""
+
+    meeting_id: RecordId
+
+
+class CitationCreate(_CitationCreate):
+    model_config = _STRICT
+    document_id: RecordId
 
 
 class ParticipantCreate(_ParticipantCreate):
@@ -130,6 +196,10 @@ class DocumentUpdate(_DocumentUpdate):
 
 
 __all__ = [
+    "AssigneeCreate",
+    "AssigneeInsert",
+    "AssigneeUpdate",
+    "CitationCreate",
     "DirectiveCreate",
     "DirectiveUpdate",
     "DocumentCreate",
@@ -142,6 +212,8 @@ __all__ = [
     "ParticipantUpdate",
     "PersonCreate",
     "PersonUpdate",
+    "ReviewCreate",
+    "ReviewInsert",
     "ShortcomingCreate",
     "ShortcomingUpdate",
 ]

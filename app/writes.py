@@ -46,15 +46,21 @@ from app.models import (
 from app.models.change import ChangeAction
 from app.models.common import utcnow
 from app.models.directive import TRANSITIONS
+from app.models.links import folded_words
 from app.resources import (
+    ASSIGNEES,
     DIRECTIVES,
     DOCUMENTS,
     FINDINGS,
     MEETINGS,
     PARTICIPANTS,
     PEOPLE,
+    REVIEWS,
     SHORTCOMINGS,
     Resource,
+    addresses_t,
+    assignee_t,
+    shortcoming_t,
     table,
 )
 from app.search_index import search_row
@@ -92,7 +98,8 @@ Cascade = Callable[[Connection, Any, str], list[dict[str, Any]]]
 @dataclass(frozen=True)
 class WriteSpec:
     resource: Resource
-    search: Callable[[Any], dict[str, Any]]
+    # The record's search_document row; None for records not searched on their own.
+    search: Callable[[Any], dict[str, Any] | None]
     check: Callable[[Connection, dict[str, Any]], None] = lambda _conn, _values: None
     derived: Callable[[dict[str, Any]], dict[str, Any]] = lambda _values: {}
     before_delete: Callable[[Connection, Any], None] = lambda _conn, _public: None
@@ -112,6 +119,11 @@ class WriteSpec:
     # app.replay: after a record's row is written from a feed entry, write what else its
     # public JSON carries (rows of link tables). Arguments: connection, public model.
     replay: Callable[[Connection, Any], None] = lambda _conn, _public: None
+    # After the INSERT, in its transaction, with the new id and the whole body: writes the
+    # fields of the body that are no columns (a directive's `addresses`) to their tables.
+    after_insert: Callable[[Connection, int, dict[str, Any]], None] = lambda _c, _id, _v: None
+    # The new record's URL, for records read under their parent (default: /{collection}/{id}).
+    location: Callable[[Any], str] | None = None
 
     @property
     def name(self) -> str:
@@ -149,7 +161,7 @@ def load(conn: Connection, spec: WriteSpec, ref: str, *, lock: bool = False) -> 
     row = conn.execute(stmt).mappings().first()
     if row is None:
         raise NotFound(f"No {spec.name} with id or slug {ref!r}.")
-    return resource.to_public(row)
+    return resource.publics(conn, [row])[0]
 
 
 def _check_columns(spec: WriteSpec, values: dict[str, Any]) -> None:
@@ -189,8 +201,11 @@ def _slug_taken(conn: Connection, spec: WriteSpec, slug: str) -> bool:
 
 
 def _write_search(conn: Connection, spec: WriteSpec, public: Any) -> None:
+    row = spec.search(public)
+    if row is None:
+        return
     conn.execute(delete(search_t).where(search_t.c.type == spec.name, search_t.c.record_id == public.id))
-    conn.execute(insert(search_t).values(**spec.search(public)))
+    conn.execute(insert(search_t).values(**row))
 
 
 def _integrity(spec: WriteSpec, exc: IntegrityError) -> Conflict:
@@ -282,18 +297,20 @@ def create(
                 if replay is not None:
                     return replay
             _check_columns(spec, values)
-            if _slug_taken(conn, spec, values["slug"]):
+            if values.get("slug") is not None and _slug_taken(conn, spec, values["slug"]):
                 raise Conflict(f"A {spec.name} with slug {values['slug']!r} already exists.")
             spec.check(conn, values)
             now = utcnow()
-            row = {**values, **spec.derived(values), "created_at": now, "updated_at": now}
             t = spec.resource.table
+            row = {**values, **spec.derived(values), "created_at": now, "updated_at": now}
+            row = {name: value for name, value in row.items() if name in t.c}
             record_id = conn.execute(insert(t).values(**row).returning(t.c.id)).scalar_one()
+            spec.after_insert(conn, record_id, values)
             public = load(conn, spec, str(record_id))
             _write_search(conn, spec, public)
             etag = record_etag(public)
             payload = public.model_dump_json().encode()
-            location = location_of(spec, record_id)
+            location = spec.location(public) if spec.location else location_of(spec, record_id)
             if idempotency_key is not None:
                 conn.execute(
                     insert(idempotent_t).values(
@@ -342,7 +359,7 @@ def modify(
                 conn.execute(
                     update(t)
                     .where(t.c.id == current.id)
-                    .values(**values, **spec.derived(values), updated_at=now)
+                    .values({**values, **spec.derived(values), "updated_at": now})
                 )
                 public = load(conn, spec, str(current.id))
                 _write_search(conn, spec, public)
@@ -429,6 +446,11 @@ def _person_in_use(conn: Connection, person: Any) -> None:
     ).scalar_one()
     if n:
         raise Conflict(f"The person takes part in {n} meeting record(s); delete those participants first.")
+    n = conn.execute(
+        select(func.count()).select_from(assignee_t).where(assignee_t.c.person_id == person.id)
+    ).scalar_one()
+    if n:
+        raise Conflict(f"The person is assigned {n} directive(s); remove those assignments first.")
 
 
 def _person_renamed(conn: Connection, person: Any, changes: dict[str, Any]) -> None:
@@ -475,6 +497,41 @@ def _check_directive(conn: Connection, values: dict[str, Any]) -> None:
 def _directive_derived(values: dict[str, Any]) -> dict[str, Any]:
     """A directive created as done, or changed to done, is done today (app.clock)."""
     return {"done_on": clock.today()} if values.get("status") == DirectiveStatus.done else {}
+
+
+def _set_addresses(conn: Connection, directive_id: int, addresses: list[int]) -> None:
+    """The shortcomings a directive answers become exactly `addresses` (each must exist)."""
+    wanted = list(dict.fromkeys(addresses))
+    if wanted:
+        found = set(conn.execute(select(shortcoming_t.c.id).where(shortcoming_t.c.id.in_(wanted))).scalars())
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise invalid("addresses", f"no shortcoming with id {', '.join(map(str, missing))}")
+    conn.execute(delete(addresses_t).where(addresses_t.c.directive_id == directive_id))
+    if wanted:
+        conn.execute(
+            insert(addresses_t), [{"directive_id": directive_id, "shortcoming_id": i} for i in wanted]
+        )
+
+
+def _directive_inserted(conn: Connection, directive_id: int, values: dict[str, Any]) -> None:
+    _set_addresses(conn, directive_id, values.get("addresses") or [])
+
+
+def _directive_before_update(
+    conn: Connection, current: Any, changes: dict[str, Any], principal: Principal | None
+) -> dict[str, Any]:
+    """`addresses` (no column) replaces the directive's links; then the change of status."""
+    changes = dict(changes)
+    if "addresses" in changes:
+        addresses = changes.pop("addresses")
+        if addresses is None:
+            raise invalid("addresses", "may not be null (send [] for none)")
+        if sorted(set(addresses)) != sorted(current.addresses):
+            _set_addresses(conn, current.id, addresses)
+            changes = _directive_transition(conn, current, changes, principal)
+            return {**changes, "updated_at": utcnow()}  # the record changed even if no column did
+    return _directive_transition(conn, current, changes, principal)
 
 
 def _directive_transition(
@@ -562,7 +619,8 @@ DIRECTIVE_WRITES = WriteSpec(
     search=lambda d: search_row("directive", d.id, d.meeting_id, d.text, *d.addressees),
     check=_check_directive,
     derived=_directive_derived,
-    before_update=_directive_transition,
+    before_update=_directive_before_update,
+    after_insert=_directive_inserted,
 )
 PARTICIPANT_WRITES = WriteSpec(
     PARTICIPANTS,
@@ -570,10 +628,24 @@ PARTICIPANT_WRITES = WriteSpec(
     check=_check_participant,
     before_delete=_participant_in_use,
 )
+
+
+def touch_directive(conn: Connection, directive_id: int) -> None:
+    """A directive's assignees and addresses are part of it: changing them changes its updated_at."""
+    conn.execute(update(directive_t).where(directive_t.c.id == directive_id).values(updated_at=utcnow()))
+
+
+def _shortcoming_unlinked(conn: Connection, shortcoming: Any) -> None:
+    """The directives that answered it change (their `addresses`): so do their updated_at."""
+    for directive_id in shortcoming.addressed_by:
+        touch_directive(conn, directive_id)
+
+
 SHORTCOMING_WRITES = WriteSpec(
     SHORTCOMINGS,
     search=lambda s: search_row("shortcoming", s.id, s.meeting_id, s.text, *s.concerns),
     check=_check_in_meeting,
+    before_delete=_shortcoming_unlinked,
 )
 FINDING_WRITES = WriteSpec(
     FINDINGS,
@@ -585,6 +657,71 @@ DOCUMENT_WRITES = WriteSpec(
     search=lambda d: search_row("document", d.id, None, d.title, d.number, d.issuer),
     before_delete=_document_in_use,
 )
+
+
+# --- links: assignees and reviews (routes in app/routers/links.py) --------------------------------
+
+
+def _check_assignee(conn: Connection, values: dict[str, Any]) -> None:
+    """Exactly one of person_id and organization; the directive and the person must exist."""
+    person_id, organization = values.get("person_id"), values.get("organization")
+    if person_id is None and organization is None:
+        raise invalid("organization", "give the organization, or person_id for a person")
+    if person_id is not None and organization is not None:
+        raise invalid("person_id", "an assignee is an organization or a person, not both")
+    if (
+        person_id is not None
+        and not conn.execute(select(exists().where(person_t.c.id == person_id))).scalar()
+    ):
+        raise invalid("person_id", f"no person with id {person_id}")
+    if not conn.execute(select(exists().where(directive_t.c.id == values["directive_id"]))).scalar():
+        raise NotFound(f"No directive with id {values['directive_id']}.")
+    touch_directive(conn, values["directive_id"])
+
+
+def _assignee_derived(values: dict[str, Any]) -> dict[str, Any]:
+    if "organization" not in values:
+        return {}
+    org = values["organization"]
+    return {"organization_folded": folded_words(org) if org is not None else None}
+
+
+def _check_review(conn: Connection, values: dict[str, Any]) -> None:
+    """The directive must exist and have been issued at an earlier meeting than the reviewing one."""
+    directive_id = values["directive_id"]
+    issued = conn.execute(
+        select(meeting_t.c.id, meeting_t.c.date)
+        .join(directive_t, directive_t.c.meeting_id == meeting_t.c.id)
+        .where(directive_t.c.id == directive_id)
+    ).first()
+    if issued is None:
+        raise invalid("directive_id", f"no directive with id {directive_id}")
+    reviewing = conn.execute(select(meeting_t.c.date).where(meeting_t.c.id == values["meeting_id"])).first()
+    if reviewing is None:
+        raise NotFound(f"No meeting with id {values['meeting_id']}.")
+    if reviewing.date <= issued.date:
+        raise invalid(
+            "directive_id",
+            f"directive {directive_id} was issued on {issued.date.isoformat()}: only a later meeting "
+            f"(this one is on {reviewing.date.isoformat()}) can review it",
+        )
+
+
+ASSIGNEE_WRITES = WriteSpec(
+    ASSIGNEES,
+    search=lambda _a: None,
+    check=_check_assignee,
+    derived=_assignee_derived,
+    before_delete=lambda conn, a: touch_directive(conn, a.directive_id),
+    location=lambda a: f"/api/v1/directives/{a.directive_id}/assignees/{a.id}",
+)
+REVIEW_WRITES = WriteSpec(
+    REVIEWS,
+    search=lambda _r: None,
+    check=_check_review,
+    location=lambda r: f"/api/v1/meetings/{r.meeting_id}/reviews/{r.id}",
+)
+
 MEETING_WRITES = WriteSpec(
     MEETINGS,
     search=lambda m: search_row("meeting", m.id, m.id, m.title, m.purpose, m.summary, m.organizer),
@@ -608,4 +745,6 @@ ALL_WRITES = (
     DIRECTIVE_WRITES,
     SHORTCOMING_WRITES,
     FINDING_WRITES,
+    ASSIGNEE_WRITES,
+    REVIEW_WRITES,
 )

@@ -136,7 +136,7 @@ class TestSeedLoad:
         assert first.returncode == 0, first.stderr
         assert first.stdout.strip() == (
             f"{SEED_ARG}: created 5 people, 5 documents, 1 meetings, 5 participants, "
-            "10 directives, 5 shortcomings, 4 findings, 5 citations"
+            "10 directives, 4 assignees, 5 shortcomings, 4 findings, 5 citations, 4 addresses"
         )
         loaded = row_counts(db)
         assert loaded == {
@@ -175,6 +175,9 @@ class TestSeedLoad:
                 item["slug"] += "-khac"
         for d in data["meetings"][0]["directives"]:
             d["issued_by"] += "-khac"
+            d["addresses"] = [s + "-khac" for s in d.get("addresses", [])]
+            for a in d.get("assignees", []):
+                a["slug"] += "-khac"
         clash = tmp_path / "clash.json"
         clash.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         read_seed(clash)  # valid on its own: the clash is with the database

@@ -96,3 +96,42 @@ def test_loads_into_the_database(seed_file: Path, empty_engine: Engine) -> None:
         assert conn.execute(select(func.count()).select_from(Meeting)).scalar_one() == N
         directives = conn.execute(select(func.count()).select_from(Directive)).scalar_one()
     assert directives == sum(len(m.directives) for m in seed.meetings)
+
+
+def test_generated_links_are_consistent(seed_file: Path) -> None:
+    """Assignees name the directive's addressees (lead first), or a participant's person;
+    `addresses` name shortcomings of the same meeting; reviews, directives of earlier dates."""
+    seed = read_seed(seed_file)
+    issued = {d.slug: m.date for m in seed.meetings for d in m.directives}
+    roles: set[str] = set()
+    n_addresses = n_reviews = 0
+    for m in seed.meetings:
+        people = {p.person for p in m.participants}
+        shortcomings = {s.slug for s in m.shortcomings}
+        for d in m.directives:
+            organizations = [a.organization for a in d.assignees if a.organization is not None]
+            assert organizations == d.addressees
+            assert d.assignees[0].role.value == "lead"
+            for a in d.assignees:
+                roles.add(a.role.value)
+                assert a.person is None or a.person in people
+                assert a.source_quote is None or d.text in a.source_quote
+            assert set(d.addresses) <= shortcomings
+            n_addresses += len(d.addresses)
+        for r in m.reviews:
+            assert issued[r.directive] < m.date
+            assert r.source_quote is not None
+            assert r.outcome in r.source_quote
+            n_reviews += 1
+    assert roles == {"lead", "coordinating", "monitoring"}
+    assert n_addresses > 0
+    assert n_reviews > 0
+
+
+def test_generated_links_load(seed_file: Path, empty_engine: Engine) -> None:
+    seed = read_seed(seed_file)
+    create_schema(empty_engine)
+    report = load_seed(empty_engine, seed, file=seed_file)
+    assert report.created["assignees"] == sum(len(d.assignees) for m in seed.meetings for d in m.directives)
+    assert report.created["addresses"] == sum(len(d.addresses) for m in seed.meetings for d in m.directives)
+    assert report.created["reviews"] == sum(len(m.reviews) for m in seed.meetings)

@@ -161,6 +161,12 @@ SEMANTIC_FIELDS = {
     "body.document_id",
     "body.timezone",
     "body.status",
+    # Links (app/routers/links.py): the shortcomings a directive answers must exist; a review's
+    # directive must exist and come from an earlier meeting; an assignee is exactly one of an
+    # organization and a person (both or neither: a 422 on person_id or organization).
+    "body.addresses",
+    "body.directive_id",
+    "body.organization",
 }
 POSITIVE_STATUSES = {409, 429, 401, 403, 404}
 

@@ -52,6 +52,13 @@ def all_quotes(seed: SeedFile) -> Iterator[tuple[str, str]]:
         for kind in ("participants", "directives", "shortcomings", "findings", "documents"):
             for i, item in enumerate(getattr(m, kind)):
                 yield f"meetings[{m_i}].{kind}[{i}]", item.source_quote
+        for i, d in enumerate(m.directives):
+            for j, a in enumerate(d.assignees):
+                if a.source_quote is not None:
+                    yield f"meetings[{m_i}].directives[{i}].assignees[{j}]", a.source_quote
+        for i, r in enumerate(m.reviews):
+            if r.source_quote is not None:
+                yield f"meetings[{m_i}].reviews[{i}]", r.source_quote
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
@@ -78,6 +85,9 @@ def renamed_meeting(data: dict[str, Any], suffix: str) -> dict[str, Any]:
                 item["slug"] += suffix
         for d in m["directives"]:
             d["issued_by"] += suffix
+            d["addresses"] = [s + suffix for s in d.get("addresses", [])]
+            for a in d.get("assignees", []):
+                a["slug"] += suffix
     return data
 
 
@@ -101,7 +111,7 @@ class TestSeedFidelity:
 
     def test_read_seed_quotes_are_verbatim(self, seed: SeedFile) -> None:
         quotes = list(all_quotes(seed))
-        assert len(quotes) == 5 + 10 + 5 + 4 + 5
+        assert len(quotes) == 5 + 10 + 5 + 4 + 5 + 4  # ... and the four assignees
         missing = [path for path, quote in quotes if quote.encode("utf-8") not in ARTICLE_BYTES]
         assert missing == []
 
@@ -130,6 +140,45 @@ class TestSeedFidelity:
         assert [p.person for p in chairs] == ["vo-thanh-hao"]
         assert "Bí thư Tỉnh ủy Võ Thành Hạo chủ trì hội nghị" in ARTICLE_TEXT
         assert {d.issued_by for d in meeting.directives} == {chairs[0].slug}
+
+    def test_read_seed_assignees_named_in_their_quotes(self, seed: SeedFile) -> None:
+        """Each assignee is an organization the article names, in the passage quoted, and only
+        the roles the text supports: lead for the body told to act, coordinating for the
+        departments it must work with; no monitoring (the article tells nobody to supervise)."""
+        (meeting,) = seed.meetings
+        found = {
+            (d.slug.removeprefix(f"{MEETING_SLUG}-"), a.role.value, a.organization)
+            for d in meeting.directives
+            for a in d.assignees
+        }
+        assert found == {
+            ("chi-dao-quyet-liet", "lead", "từng cấp ủy, tổ chức đảng"),
+            ("ke-hoach-cap-xa-phuong", "lead", "Các huyện ủy, thành ủy"),
+            ("dang-ky-lam-viec-so-nganh", "lead", "từng đơn vị, địa phương"),
+            ("dang-ky-lam-viec-so-nganh", "coordinating", "các sở, ngành"),
+        }
+        for d in meeting.directives:
+            for a in d.assignees:
+                assert a.person is None
+                assert a.organization is not None
+                assert a.source_quote is not None
+                assert a.organization in a.source_quote, a.slug
+                assert a.source_quote in d.source_quote, a.slug
+
+    def test_read_seed_addresses_answer_their_shortcomings(self, seed: SeedFile) -> None:
+        """A directive answers a shortcoming where its words take up the shortcoming's."""
+        (meeting,) = seed.meetings
+        texts = {s.slug: s.text for s in meeting.shortcomings}
+        pairs = {(d.text, texts[s]) for d in meeting.directives for s in d.addresses}
+        echoes = {  # a phrase of the shortcoming and the directive's answer to it
+            "trông chờ hướng dẫn của cấp trên": "không trông chờ hướng dẫn của cấp trên",
+            "chung chung": "thật cụ thể",
+            "chưa tiếp cận": "chưa cập nhật",
+            "khó thực hiện": "những đơn vị dễ, có thể làm ngay",
+        }
+        assert len(pairs) == len(echoes) == 4
+        for directive, shortcoming in pairs:
+            assert any(a in shortcoming and b in directive for a, b in echoes.items()), directive
 
     def test_read_seed_byline_not_participants(self, seed: SeedFile) -> None:
         (meeting,) = seed.meetings
@@ -238,6 +287,8 @@ class TestLoadSeed:
             "shortcomings": 5,
             "findings": 4,
             "citations": 5,
+            "assignees": 4,
+            "addresses": 4,
         }
         counts = row_counts(engine)
         assert {k: counts[k] for k in EXPECTED_ROWS} == EXPECTED_ROWS

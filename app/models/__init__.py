@@ -18,6 +18,7 @@ from app.models.directive import Directive, DirectiveEvent
 from app.models.document import Document, MeetingDocument
 from app.models.finding import Finding
 from app.models.idempotency import IdempotentRequest
+from app.models.links import DirectiveAssignee, DirectiveReview, DirectiveShortcoming
 from app.models.meeting import Meeting
 from app.models.participant import Participant
 from app.models.person import Person
@@ -28,7 +29,10 @@ __all__ = [
     "ApiKey",
     "Change",
     "Directive",
+    "DirectiveAssignee",
     "DirectiveEvent",
+    "DirectiveReview",
+    "DirectiveShortcoming",
     "Document",
     "Finding",
     "IdempotentRequest",

@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models import examples
 from app.models.common import Timestamps
+from app.models.links import AssigneePublic
 from app.models.types import LongStr, OffsetDateTime, ShortStr, enum_string
 from app.seed_schema import DirectiveStatus
 
@@ -92,6 +93,7 @@ class DirectiveCreate(SQLModel):
     status: DirectiveStatus = DirectiveStatus.open
     due_date: dt.date | None = None
     source_quote: LongStr
+    addresses: list[int] = Field(default=[], description="Ids of the shortcomings this directive answers.")
 
 
 class DirectiveUpdate(SQLModel):
@@ -99,6 +101,9 @@ class DirectiveUpdate(SQLModel):
     addressees: list[ShortStr] | None = None
     status: DirectiveStatus | None = None
     due_date: dt.date | None = None
+    addresses: list[int] | None = Field(
+        default=None, description="Ids of the shortcomings this directive answers (replaces the list)."
+    )
     status_note: str | None = Field(
         default=None,
         max_length=2000,
@@ -119,6 +124,12 @@ class DirectivePublic(DirectiveBase):
         default=None,
         description="Follow-up category (Decision 42/2014/QĐ-TTg), judged against today in "
         "Asia/Ho_Chi_Minh; null for a cancelled directive.",
+    )
+    assignees: list[AssigneePublic] = Field(
+        default_factory=list, description="Who must act, each with a role (chủ trì, phối hợp, theo dõi)."
+    )
+    addresses: list[int] = Field(
+        default_factory=list, description="Ids of the shortcomings this directive answers."
     )
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -65,6 +65,27 @@ PARTICIPANT: dict[str, Any] = {
     "updated_at": TIMESTAMP,
 }
 
+ASSIGNEE: dict[str, Any] = {
+    "id": 3,
+    "slug": "ben-tre-2018-03-20-nq18-19-dang-ky-lam-viec-so-nganh-lead",
+    "directive_id": 3,
+    "role": "lead",
+    "person_id": None,
+    "person_name": None,
+    "organization": "từng đơn vị, địa phương",
+    "source_quote": "Các vấn đề nào chưa rõ, chưa cập nhật, còn vướng mắc thì từng đơn vị, địa phương đăng ký làm việc với các sở, ngành để được hướng dẫn, tháo gỡ.",
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+
+ASSIGNEE_COORDINATING: dict[str, Any] = {
+    **ASSIGNEE,
+    "id": 4,
+    "slug": "ben-tre-2018-03-20-nq18-19-dang-ky-lam-viec-so-nganh-coordinating",
+    "role": "coordinating",
+    "organization": "các sở, ngành",
+}
+
 DIRECTIVE: dict[str, Any] = {
     "slug": "ben-tre-2018-03-20-nq18-19-dang-ky-lam-viec-so-nganh",
     "meeting_id": 1,
@@ -79,6 +100,8 @@ DIRECTIVE: dict[str, Any] = {
     "issued_by_name": "Võ Thành Hạo",
     "done_on": None,
     "progress": "in_progress_on_time",
+    "assignees": [ASSIGNEE, ASSIGNEE_COORDINATING],
+    "addresses": [3],
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
 }
@@ -100,6 +123,7 @@ SHORTCOMING: dict[str, Any] = {
     "concerns": ["nội bộ"],
     "source_quote": "Tuy nhiên, sự thống nhất nhận thức và hành động trong nội bộ bước đầu chưa cao.",
     "id": 1,
+    "addressed_by": [],
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
 }
@@ -175,4 +199,61 @@ CHANGE_PAGE: dict[str, Any] = {
     "total": 1,
     "next_cursor": None,
     "last_seq": 1,
+}
+
+# A later meeting (the one MEETING_CREATE makes, dated later) reviewing directive 3; the
+# outcome is a text of the seed (the report's own finding on how the resolutions were carried out).
+REVIEW: dict[str, Any] = {
+    "id": 1,
+    "meeting_id": 2,
+    "directive_id": 3,
+    "outcome": FINDING["text"],
+    "source_quote": None,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+
+STATS: dict[str, Any] = {
+    "totals": {
+        "meetings": 1,
+        "directives": 10,
+        "shortcomings": 5,
+        "shortcomings_unaddressed": 1,
+        "findings": 4,
+        "assignees": 4,
+        "reviews": 0,
+    },
+    "directives_by_status": {"cancelled": 0, "done": 0, "in_progress": 0, "open": 10},
+    "directives_by_progress": {"done_late": 0, "done_on_time": 0, "in_progress_on_time": 10, "overdue": 0},
+    "directives_by_assignee": [
+        {
+            "kind": "organization",
+            "name": "Các huyện ủy, thành ủy",
+            "person_id": None,
+            "role": "lead",
+            "directives": 1,
+        },
+        {
+            "kind": "organization",
+            "name": "các sở, ngành",
+            "person_id": None,
+            "role": "coordinating",
+            "directives": 1,
+        },
+        {
+            "kind": "organization",
+            "name": "từng cấp ủy, tổ chức đảng",
+            "person_id": None,
+            "role": "lead",
+            "directives": 1,
+        },
+        {
+            "kind": "organization",
+            "name": "từng đơn vị, địa phương",
+            "person_id": None,
+            "role": "lead",
+            "directives": 1,
+        },
+    ],
+    "meetings_by_month": [{"month": "2018-03", "meetings": 1}],
 }

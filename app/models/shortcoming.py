@@ -43,5 +43,8 @@ class ShortcomingPublic(ShortcomingBase):
     model_config = examples.config(examples.SHORTCOMING)
 
     id: int
+    addressed_by: list[int] = Field(
+        default_factory=list, description="Ids of the directives that answer this shortcoming."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from app.db import SessionDep
 from app.deps import (
@@ -23,17 +23,20 @@ from app.deps import (
 from app.etag import set_record_etag
 from app.models.common import Page
 from app.models.directive import DirectiveEventPublic, DirectivePublic, Progress
+from app.models.links import folded_words
 from app.openapi_docs import READ, list_responses
 from app.resources import (
     DIRECTIVE_EVENTS,
     DIRECTIVES,
+    assignee_t,
     directive_t,
     event_t,
     participant_t,
+    person_t,
     progress_clause,
 )
-from app.routers.filters import meeting_filters
-from app.seed_schema import DirectiveStatus
+from app.routers.filters import like_escape, meeting_filters
+from app.seed_schema import AssigneeRole, DirectiveStatus
 from app.streams import FormatParam
 
 router = APIRouter(prefix="/directives", tags=["directives"])
@@ -57,6 +60,22 @@ def read_directives(
     document_id: Annotated[
         IdFilter, Query(description="Only directives of meetings citing this document.")
     ] = None,
+    assignee: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only directives assigned to an organization or a person whose name "
+            "contains this text; case, diacritics and đ/d are ignored.",
+            examples=["don vi dia phuong"],
+        ),
+    ] = None,
+    role: Annotated[
+        AssigneeRole | None,
+        Query(
+            description="Only directives with an assignee in this role (the one `assignee` names, if given)."
+        ),
+    ] = None,
     date_from: DateFrom = None,
     date_to: DateTo = None,
     q: TextQuery = None,
@@ -76,6 +95,21 @@ def read_directives(
         where.append(directive_t.c.status == status.value)
     if progress is not None:
         where.append(progress_clause(progress))
+    if assignee is not None or role is not None:
+        assigned = select(assignee_t.c.directive_id)
+        words = folded_words(assignee) if assignee is not None else ""
+        if assignee is not None and not words:  # no letter nor digit: no name matches
+            where.append(false())
+        elif assignee is not None:
+            pattern = f"%{like_escape(words)}%"
+            named = select(person_t.c.id).where(person_t.c.name_folded.like(pattern, escape="\\"))
+            assigned = assigned.where(
+                assignee_t.c.organization_folded.like(pattern, escape="\\")
+                | assignee_t.c.person_id.in_(named)
+            )
+        if role is not None:
+            assigned = assigned.where(assignee_t.c.role == role.value)
+        where.append(directive_t.c.id.in_(assigned))
     return list_or_stream(
         session,
         DIRECTIVES,

@@ -10,6 +10,11 @@ from sqlalchemy import ColumnElement, Table, select
 from app.resources import citation_t, meeting_t
 
 
+def like_escape(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern with ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def meeting_filters(
     table: Table,
     meeting_id: int | None,

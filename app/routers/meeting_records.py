@@ -4,9 +4,11 @@
 parameter annotations, which refer to this function's arguments.)
 """
 
+import inspect
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import exists
 
 from app.db import SessionDep
 from app.deps import (
@@ -24,13 +26,26 @@ from app.deps import (
 )
 from app.models.common import Page
 from app.openapi_docs import READ, list_responses
-from app.resources import Resource
+from app.resources import Resource, addresses_t
 from app.routers.filters import meeting_filters
 from app.streams import FormatParam
 
+AddressedParam = Annotated[
+    bool | None,
+    Query(
+        alias="addressed",
+        description="`false`: only those no directive answers yet (`addresses`); `true`: only answered ones.",
+    ),
+]
 
-def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIRouter:
-    """GET /{plural} (filtered by meeting, cited document, meeting date, text) and GET /{plural}/{ref}."""
+
+def meeting_records_router(
+    resource: Resource, public: Any, plural: str, *, addressed: bool = False
+) -> APIRouter:
+    """GET /{plural} (filtered by meeting, cited document, meeting date, text) and GET /{plural}/{ref}.
+
+    With `addressed`, GET /{plural} also takes `?addressed=` (shortcomings: answered by a directive).
+    """
     router = APIRouter(prefix=resource.path, tags=[plural])
     singular = resource.name
 
@@ -50,8 +65,12 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
         format: FormatParam = None,
+        addressed_filter: AddressedParam = None,
     ) -> Any:
         where = meeting_filters(resource.table, meeting_id, document_id, date_from, date_to)
+        if addressed_filter is not None:
+            answered = exists().where(addresses_t.c.shortcoming_id == resource.table.c.id)
+            where.append(answered if addressed_filter else ~answered)
         return list_or_stream(
             session,
             resource,
@@ -69,6 +88,12 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
     def read_one(ref: RecordRef, session: SessionDep) -> Any:
         return resource.get(session, ref)
 
+    if not addressed:  # the parameter exists only where it means something
+        read_many.__signature__ = inspect.signature(read_many).replace(  # type: ignore[attr-defined]
+            parameters=[
+                p for p in inspect.signature(read_many).parameters.values() if p.name != "addressed_filter"
+            ]
+        )
     read_many.__name__ = f"read_{plural}"
     read_one.__name__ = f"read_{singular}"
     router.add_api_route(

@@ -138,9 +138,8 @@ def read_meeting(
     data: dict[str, Any] = dict(meeting)
     for name in dict.fromkeys(include.split(",")) if include else ():
         resource, stmt = INCLUDABLE[name], _INCLUDE_STMTS[name]
-        data[name] = [
-            resource.to_public(r) for r in session.execute(stmt, {"meeting_id": meeting.id}).mappings()
-        ]
+        rows = session.execute(stmt, {"meeting_id": meeting.id}).mappings().all()
+        data[name] = resource.publics(session, rows)
     detail: MeetingDetail = MeetingDetail.__pydantic_validator__.validate_python(data)
     return detail
 
