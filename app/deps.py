@@ -216,7 +216,7 @@ def list_or_stream(
         resource.sorting,
         sort,
         resource.public,
-        resource.to_public,
+        resource.publics,
         chosen,
         resource.path.strip("/"),
     )

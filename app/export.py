@@ -24,6 +24,9 @@ from sqlalchemy import Connection, Engine, RowMapping, Select, select
 from app.db import is_sqlite
 from app.models import (
     Directive,
+    DirectiveAssignee,
+    DirectiveReview,
+    DirectiveShortcoming,
     Document,
     Finding,
     Meeting,
@@ -34,6 +37,7 @@ from app.models import (
 )
 from app.seed_schema import (
     SCHEMA_VERSION,
+    AssigneeSeed,
     CitationSeed,
     DirectiveSeed,
     DocumentSeed,
@@ -41,6 +45,7 @@ from app.seed_schema import (
     MeetingSeed,
     ParticipantSeed,
     PersonSeed,
+    ReviewSeed,
     ShortcomingSeed,
     SourceSeed,
 )
@@ -56,9 +61,12 @@ directive_t = Directive.__table__  # type: ignore[attr-defined]
 shortcoming_t = Shortcoming.__table__  # type: ignore[attr-defined]
 finding_t = Finding.__table__  # type: ignore[attr-defined]
 citation_t = MeetingDocument.__table__  # type: ignore[attr-defined]
+assignee_t = DirectiveAssignee.__table__  # type: ignore[attr-defined]
+addresses_t = DirectiveShortcoming.__table__  # type: ignore[attr-defined]
+review_t = DirectiveReview.__table__  # type: ignore[attr-defined]
 
 # The kinds of records that belong to one meeting, as the seed format names them.
-CHILD_KINDS = ("participants", "directives", "shortcomings", "findings", "documents")
+CHILD_KINDS = ("participants", "directives", "shortcomings", "findings", "documents", "reviews")
 
 
 # --- rows -> seed models --------------------------------------------------------------------------
@@ -84,10 +92,37 @@ def participant_seed(row: RowMapping) -> ParticipantSeed:
     )
 
 
-def directive_seed(row: RowMapping) -> DirectiveSeed:
-    """`row` from DIRECTIVES (it carries the issuing participant's slug)."""
+def directive_seed(
+    row: RowMapping, assignees: Sequence[AssigneeSeed] = (), addresses: Sequence[str] = ()
+) -> DirectiveSeed:
+    """`row` from DIRECTIVES (it carries the issuing participant's slug); without its links
+    (assignees, addresses) unless given."""
     keys = ("slug", "text", "addressees", "status", "due_date", "done_on", "source_quote")
-    return DirectiveSeed.model_validate({**{k: row[k] for k in keys}, "issued_by": row["issued_by_slug"]})
+    return DirectiveSeed.model_validate(
+        {
+            **{k: row[k] for k in keys},
+            "issued_by": row["issued_by_slug"],
+            "assignees": list(assignees),
+            "addresses": list(addresses),
+        }
+    )
+
+
+def assignee_seed(row: RowMapping) -> AssigneeSeed:
+    """`row` from ASSIGNEES (it carries the person's slug, if a person)."""
+    return AssigneeSeed.model_validate(
+        {
+            **{k: row[k] for k in ("slug", "role", "organization", "source_quote")},
+            "person": row["person_slug"],
+        }
+    )
+
+
+def review_seed(row: RowMapping) -> ReviewSeed:
+    """`row` from REVIEWS (it carries the reviewed directive's slug)."""
+    return ReviewSeed(
+        directive=row["directive_slug"], outcome=row["outcome"], source_quote=row["source_quote"]
+    )
 
 
 def shortcoming_seed(row: RowMapping) -> ShortcomingSeed:
@@ -142,6 +177,15 @@ FINDINGS: Select[Any] = select(*finding_t.c)
 CITATIONS: Select[Any] = select(*citation_t.c, document_t.c.slug.label("document_slug")).join(
     document_t, document_t.c.id == citation_t.c.document_id
 )
+ASSIGNEES: Select[Any] = select(*assignee_t.c, person_t.c.slug.label("person_slug")).outerjoin(
+    person_t, person_t.c.id == assignee_t.c.person_id
+)
+ADDRESSES: Select[Any] = select(*addresses_t.c, shortcoming_t.c.slug.label("shortcoming_slug")).join(
+    shortcoming_t, shortcoming_t.c.id == addresses_t.c.shortcoming_id
+)
+REVIEWS: Select[Any] = select(*review_t.c, directive_t.c.slug.label("directive_slug")).join(
+    directive_t, directive_t.c.id == review_t.c.directive_id
+)
 
 # kind -> (SELECT, its table, builder, ORDER BY within a meeting)
 CHILDREN: dict[str, tuple[Select[Any], Any, Any, Any]] = {
@@ -150,6 +194,7 @@ CHILDREN: dict[str, tuple[Select[Any], Any, Any, Any]] = {
     "shortcomings": (SHORTCOMINGS, shortcoming_t, shortcoming_seed, shortcoming_t.c.id),
     "findings": (FINDINGS, finding_t, finding_seed, finding_t.c.id),
     "documents": (CITATIONS, citation_t, citation_seed, citation_t.c.document_id),
+    "reviews": (REVIEWS, review_t, review_seed, review_t.c.id),
 }
 
 
@@ -158,12 +203,37 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[list[Any]]:
         yield list(values[i : i + size])
 
 
+def directive_links(
+    conn: Connection, directive_ids: Sequence[int]
+) -> tuple[dict[int, list[tuple[int, AssigneeSeed]]], dict[int, list[str]]]:
+    """Each directive's assignees (with their ids, in id order) and the slugs of the shortcomings
+    it addresses (in shortcoming id order), by directive id."""
+    assignees: dict[int, list[tuple[int, AssigneeSeed]]] = defaultdict(list)
+    addresses: dict[int, list[str]] = defaultdict(list)
+    for ids in chunks(directive_ids):
+        stmt = ASSIGNEES.where(assignee_t.c.directive_id.in_(ids)).order_by(assignee_t.c.id)
+        for row in conn.execute(stmt).mappings():
+            assignees[row["directive_id"]].append((row["id"], assignee_seed(row)))
+        stmt = ADDRESSES.where(addresses_t.c.directive_id.in_(ids)).order_by(addresses_t.c.shortcoming_id)
+        for row in conn.execute(stmt).mappings():
+            addresses[row["directive_id"]].append(row["shortcoming_slug"])
+    return assignees, addresses
+
+
 def meeting_children(conn: Connection, meeting_ids: Sequence[int]) -> dict[int, dict[str, list[Any]]]:
-    """The seed records of each meeting's children, by meeting id, in id order."""
+    """The seed records of each meeting's children, by meeting id, in id order (directives with
+    their assignees and addresses)."""
     out: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {k: [] for k in CHILD_KINDS})
     for ids in chunks(meeting_ids):
         for kind, (stmt, table, build, order) in CHILDREN.items():
-            rows = conn.execute(stmt.where(table.c.meeting_id.in_(ids)).order_by(order)).mappings()
+            rows = list(conn.execute(stmt.where(table.c.meeting_id.in_(ids)).order_by(order)).mappings())
+            if kind == "directives":
+                assignees, addresses = directive_links(conn, [r["id"] for r in rows])
+                for row in rows:
+                    links = [a for _, a in assignees.get(row["id"], [])]
+                    seed = directive_seed(row, links, addresses.get(row["id"], []))
+                    out[row["meeting_id"]][kind].append(seed)
+                continue
             for row in rows:
                 out[row["meeting_id"]][kind].append(build(row))
     return out

@@ -33,12 +33,14 @@ from app.models.common import utcnow
 from app.models.links import folded_words
 from app.search_index import search_row
 from app.seed_schema import (
+    AssigneeSeed,
     CitationSeed,
     DirectiveSeed,
     DocumentSeed,
     MeetingSeed,
     ParticipantSeed,
     PersonSeed,
+    ReviewSeed,
     SeedError,
     SeedFile,
 )
@@ -59,9 +61,12 @@ COLLECTIONS = (
     "meetings",
     "participants",
     "directives",
+    "assignees",
     "shortcomings",
     "findings",
     "citations",
+    "addresses",
+    "reviews",
 )
 
 
@@ -186,10 +191,36 @@ def _participant_row(p: ParticipantSeed, meeting_id: int, people: dict[str, int]
 
 def _directive_row(d: DirectiveSeed, meeting_id: int, participants: dict[str, int]) -> dict[str, Any]:
     return {
-        **d.model_dump(exclude={"issued_by"}),
+        **d.model_dump(exclude={"issued_by", *_LINKS}),
         "meeting_id": meeting_id,
         "issued_by": participants[d.issued_by],
     }
+
+
+def _assignee_row(a: AssigneeSeed, directive_id: int, people: dict[str, int]) -> dict[str, Any]:
+    return {
+        "slug": a.slug,
+        "directive_id": directive_id,
+        "role": a.role,
+        "person_id": people[a.person] if a.person is not None else None,
+        "organization": a.organization,
+        "organization_folded": folded_words(a.organization) if a.organization is not None else None,
+        "source_quote": a.source_quote,
+    }
+
+
+def _assignee_key(a: AssigneeSeed) -> tuple[str, str | None, str | None]:
+    """What matches a file's assignee without a slug to the database's: role and who."""
+    return (a.role.value, a.person, a.organization)
+
+
+# A directive's links: merged on their own, not compared with its fields.
+_LINKS: dict[str, Any] = {"assignees": [], "addresses": []}
+
+
+def _core(item: Any) -> Any:
+    """The record as the database's seed records without their links are (app/export.py)."""
+    return item.model_copy(update=_LINKS) if isinstance(item, DirectiveSeed) else item
 
 
 def _child_row(item: Any, meeting_id: int) -> dict[str, Any]:
@@ -231,6 +262,8 @@ _MODELS: dict[str, Any] = {
     "directives": Directive,
     "shortcomings": Shortcoming,
     "findings": Finding,
+    "assignees": DirectiveAssignee,
+    "reviews": DirectiveReview,
 }
 _RECORD_KINDS = ("participants", "directives", "shortcomings", "findings")  # children with a slug
 
@@ -251,6 +284,13 @@ class _Present:
     citations: dict[int, dict[str, CitationSeed]] = field(default_factory=dict)
     # meeting id -> person slug -> participant slug
     persons_in: dict[int, dict[str, str]] = field(default_factory=dict)
+    # directive id -> its assignees (id, seed record) in id order / the slugs of the shortcomings it addresses
+    assignees: dict[int, list[tuple[int, AssigneeSeed]]] = field(default_factory=dict)
+    addresses: dict[int, list[str]] = field(default_factory=dict)
+    # assignee slug (of the file's) -> slug of the directive it belongs to in the database
+    assignee_of: dict[str, str] = field(default_factory=dict)
+    # meeting id -> reviewed directive slug -> its reviews (id, seed record) in id order
+    reviews: dict[int, dict[str, list[tuple[int, ReviewSeed]]]] = field(default_factory=dict)
 
 
 def _by_slug(conn: Connection, stmt: Any, slug_column: Any, slugs: Sequence[str]) -> Iterator[Any]:
@@ -284,6 +324,19 @@ def _present(conn: Connection, seed: SeedFile) -> _Present:
         stmt = export.PARTICIPANTS.where(export.participant_t.c.meeting_id.in_(chunk))
         for row in conn.execute(stmt).mappings():
             found.persons_in.setdefault(row["meeting_id"], {})[row["person_slug"]] = row["slug"]
+        stmt = export.REVIEWS.where(export.review_t.c.meeting_id.in_(chunk)).order_by(export.review_t.c.id)
+        for row in conn.execute(stmt).mappings():
+            by_directive = found.reviews.setdefault(row["meeting_id"], {})
+            by_directive.setdefault(row["directive_slug"], []).append((row["id"], export.review_seed(row)))
+    directive_ids = sorted(id_ for id_, _, _ in found.children["directives"].values())
+    found.assignees, found.addresses = export.directive_links(conn, directive_ids)
+    slugs = [a.slug for m in seed.meetings for d in m.directives for a in d.assignees if a.slug is not None]
+    owner = export.directive_t
+    stmt = select(export.assignee_t.c.slug, owner.c.slug.label("directive_slug")).join(
+        owner, owner.c.id == export.assignee_t.c.directive_id
+    )
+    for row in _by_slug(conn, stmt, export.assignee_t.c.slug, slugs):
+        found.assignee_of[row["slug"]] = row["directive_slug"]
     return found
 
 
@@ -299,6 +352,14 @@ def _conflicts(seed: SeedFile, present: _Present) -> list[str]:
                 if there is not None and there[1] != meeting_id:
                     problems.append(
                         f"meetings[{m_i}].{kind}[{i}].slug: slug '{item.slug}' already exists in the database"
+                    )
+        for i, d in enumerate(m.directives):
+            for j, a in enumerate(d.assignees):
+                owner = present.assignee_of.get(a.slug) if a.slug is not None else None
+                if owner is not None and owner != d.slug:
+                    problems.append(
+                        f"meetings[{m_i}].directives[{i}].assignees[{j}].slug: slug '{a.slug}' already "
+                        f"exists in the database (an assignee of directive '{owner}')"
                     )
         if meeting_id is None:
             continue
@@ -332,6 +393,14 @@ class _Merge:
         self.updated: dict[str, list[int]] = {}
         self.citations_created: list[tuple[int, int]] = []
         self.citations_updated: list[tuple[int, int]] = []
+        # The ids of the file's records by kind and slug (in a dry run, of those the database has),
+        # the ids of its meetings, the directives whose links changed, and references that resolve
+        # to nothing (JSON path: message).
+        self.ids: dict[str, dict[str, int]] = {}
+        self.meeting_ids: dict[str, int] = {}
+        self.touched: set[int] = set()
+        self.problems: list[str] = []
+        self.old_directives = {id_ for id_, _, _ in present.children.get("directives", {}).values()}
 
     def _update(self, kind: str, id_: int, values: dict[str, Any]) -> None:
         table = t(_MODELS[kind])
@@ -363,7 +432,7 @@ class _Merge:
                 new.append(item)
                 continue
             ids[item.slug] = there[0]
-            if there[-1] == item:
+            if there[-1] == _core(item):
                 self.report.count("unchanged", kind)
                 continue
             self.report.count("updated", kind)
@@ -376,6 +445,7 @@ class _Merge:
             for item, id_ in zip(new, made, strict=True):
                 ids[item.slug] = id_
                 self.new_search.append(_search(kind, id_, meeting_id, item, self.names))
+        self.ids.setdefault(kind, {}).update(ids)
         return ids
 
     def people_renamed(self, people: dict[str, int], changed: list[str]) -> None:
@@ -399,7 +469,7 @@ class _Merge:
                 .values(title=doc["title"], body=doc["body"], folded=doc["folded"])
             )
 
-    def meeting(self, m: MeetingSeed, people: dict[str, int], documents: dict[str, int]) -> None:
+    def meeting(self, m_i: int, m: MeetingSeed, people: dict[str, int], documents: dict[str, int]) -> None:
         there = self.present.meetings.get(m.slug)
         own = m.model_copy(update={kind: [] for kind in export.CHILD_KINDS})
         if there is None:
@@ -418,6 +488,7 @@ class _Merge:
                 if self.write:
                     self._update("meetings", meeting_id, _meeting_row(m))
                     self._reindex("meetings", meeting_id, meeting_id, m)
+        self.meeting_ids[m.slug] = meeting_id
 
         def child(kind: str) -> dict[str, tuple[int, Any]]:
             found = self.present.children[kind]
@@ -430,16 +501,70 @@ class _Merge:
             lambda p: _participant_row(p, meeting_id, people),
             meeting_id,
         )
-        self.records(
+        directives = self.records(
             "directives",
             m.directives,
             child("directives"),
             lambda d: _directive_row(d, meeting_id, participants),
             meeting_id,
         )
+        for d_i, d in enumerate(m.directives):
+            self.assignees(f"meetings[{m_i}].directives[{d_i}]", d, directives.get(d.slug), people)
         for kind in ("shortcomings", "findings"):
             self.records(kind, getattr(m, kind), child(kind), lambda x: _child_row(x, meeting_id), meeting_id)
         self.citations(m, meeting_id, documents)
+
+    def assignees(
+        self, path: str, d: DirectiveSeed, directive_id: int | None, people: dict[str, int]
+    ) -> None:
+        """Merge a directive's assignees: matched by slug when the file gives one, else by role and
+        who (organization or person); the database's others are kept."""
+        there = self.present.assignees.get(directive_id, []) if directive_id is not None else []
+        by_slug = {a.slug: (id_, a) for id_, a in there if a.slug is not None}
+        matched: set[int] = set()
+        new: list[AssigneeSeed] = []
+        for j, a in enumerate(d.assignees):
+            if a.person is not None and a.person not in self.names:
+                self.problems.append(f"{path}.assignees[{j}].person: unknown person '{a.person}'")
+                continue
+            if a.slug is not None:
+                match = by_slug.get(a.slug)
+            else:
+                match = next(
+                    (
+                        (id_, b)
+                        for id_, b in there
+                        if id_ not in matched and _assignee_key(b) == _assignee_key(a)
+                    ),
+                    None,
+                )
+            if match is None:
+                new.append(a)
+                continue
+            id_, b = match
+            matched.add(id_)
+            if a.model_copy(update={"slug": b.slug}) == b:  # a file without a slug keeps the database's
+                self.report.count("unchanged", "assignees")
+                continue
+            self.report.count("updated", "assignees")
+            if self.write and directive_id is not None:
+                values = _assignee_row(a, directive_id, people)
+                del values["slug"], values["directive_id"]
+                self._update("assignees", id_, values)
+                self._touch(directive_id)
+        self.report.count("created", "assignees", len(new))
+        if self.write and new and directive_id is not None:
+            rows = [
+                {**_assignee_row(a, directive_id, people), "created_at": self.now, "updated_at": self.now}
+                for a in new
+            ]
+            _insert_many(self.conn, DirectiveAssignee, rows)
+            self._touch(directive_id)
+
+    def _touch(self, directive_id: int) -> None:
+        """A directive the database had whose links change: its updated_at changes (as in the API)."""
+        if directive_id in self.old_directives:
+            self.touched.add(directive_id)
 
     def citations(self, m: MeetingSeed, meeting_id: int, documents: dict[str, int]) -> None:
         cited = self.present.citations.get(meeting_id, {}) if m.slug in self.present.meetings else {}
@@ -475,6 +600,93 @@ class _Merge:
             )
             if m.slug in self.present.meetings:  # those of new meetings are found by their id
                 self.citations_created.extend((meeting_id, documents[c.document]) for c in new)
+
+    def links(self, seed: SeedFile) -> None:
+        """After every meeting: the directives' addresses and the meetings' reviews, which may refer
+        to records of any meeting (of the file, or else of the database)."""
+        addressed = [s for m in seed.meetings for d in m.directives for s in d.addresses]
+        shortcomings = self._resolve(seed, "shortcomings", addressed)
+        directives = self._resolve(
+            seed, "directives", [r.directive for m in seed.meetings for r in m.reviews]
+        )
+        links: list[dict[str, int]] = []
+        for m_i, m in enumerate(seed.meetings):
+            for d_i, d in enumerate(m.directives):
+                directive_id = self.ids.get("directives", {}).get(d.slug)
+                there = (
+                    set(self.present.addresses.get(directive_id, [])) if directive_id is not None else set()
+                )
+                for j, slug in enumerate(d.addresses):
+                    if slug not in shortcomings:
+                        self.problems.append(
+                            f"meetings[{m_i}].directives[{d_i}].addresses[{j}]: unknown shortcoming '{slug}'"
+                        )
+                    elif slug in there:
+                        self.report.count("unchanged", "addresses")
+                    else:
+                        there.add(slug)
+                        self.report.count("created", "addresses")
+                        if self.write and directive_id is not None:
+                            links.append({"directive_id": directive_id, "shortcoming_id": shortcomings[slug]})
+                            self._touch(directive_id)
+            self.reviews(m_i, m, directives)
+        if links and not self.problems:
+            self.conn.execute(insert(t(DirectiveShortcoming)), links)
+
+    def reviews(self, m_i: int, m: MeetingSeed, directives: dict[str, int]) -> None:
+        """A meeting's reviews, matched by the directive reviewed (in order, if it reviews one twice)."""
+        meeting_id = self.meeting_ids[m.slug]  # 0: a new meeting in a dry run
+        had = self.present.reviews.get(meeting_id, {}) if m.slug in self.present.meetings else {}
+        there = {slug: list(found) for slug, found in had.items()}
+        rows: list[dict[str, Any]] = []
+        for i, r in enumerate(m.reviews):
+            if r.directive not in directives:
+                self.problems.append(
+                    f"meetings[{m_i}].reviews[{i}].directive: unknown directive '{r.directive}'"
+                )
+                continue
+            match = there[r.directive].pop(0) if there.get(r.directive) else None
+            if match is None:
+                self.report.count("created", "reviews")
+                if self.write:
+                    rows.append(
+                        {
+                            "meeting_id": meeting_id,
+                            "directive_id": directives[r.directive],
+                            "outcome": r.outcome,
+                            "source_quote": r.source_quote,
+                            "created_at": self.now,
+                            "updated_at": self.now,
+                        }
+                    )
+            elif match[1] == r:
+                self.report.count("unchanged", "reviews")
+            else:
+                self.report.count("updated", "reviews")
+                if self.write:
+                    self._update("reviews", match[0], {"outcome": r.outcome, "source_quote": r.source_quote})
+        if rows and not self.problems:
+            _insert_many(self.conn, DirectiveReview, rows)
+
+    def _resolve(self, seed: SeedFile, kind: str, slugs: Sequence[str]) -> dict[str, int]:
+        """Ids by slug of the records these slugs name: the file's, else the database's. In a dry
+        run a record new in the file has no id yet: it resolves to 0."""
+        in_file = (item.slug for m in seed.meetings for item in getattr(m, kind))
+        found = {**dict.fromkeys(in_file, 0), **self.ids.get(kind, {})}
+        missing = sorted({s for s in slugs if s not in found})
+        table = t(_MODELS[kind])
+        for row in _by_slug(self.conn, select(table.c.slug, table.c.id), table.c.slug, missing):
+            found[row.slug] = row.id
+        return found
+
+    def finish(self) -> None:
+        """The touched directives' updated_at; the change feed sees them as updated."""
+        updated = self.updated.setdefault("directives", [])
+        touched = sorted(self.touched - set(updated))
+        d_t = t(Directive)
+        for chunk in export.chunks(touched):
+            self.conn.execute(update(d_t).where(d_t.c.id.in_(chunk)).values(updated_at=self.now))
+        updated.extend(touched)
 
 
 def load_seed(
@@ -516,10 +728,14 @@ def load_seed(
         renamed = [p.slug for p in seed.people if p.slug in present.people and present.people[p.slug][1] != p]
         merge.people_renamed(people, renamed)
         documents = merge.records("documents", seed.documents, present.documents, _document_row)
-        for m in seed.meetings:
-            merge.meeting(m, people, documents)
+        for m_i, m in enumerate(seed.meetings):
+            merge.meeting(m_i, m, people, documents)
             if progress is not None:
                 progress(1)
+        merge.links(seed)
+        if merge.problems:
+            raise SeedError(file, merge.problems)
+        merge.finish()
         if merge.new_search:
             conn.execute(insert(t(SearchDocument)), merge.new_search)
         if merge.write:  # an entry per record created or updated, and per citation made or changed
@@ -532,22 +748,3 @@ def load_seed(
                 citations_updated=merge.citations_updated,
             )
     return report
-
-
-def _insert_links(
-    conn: Connection, addresses: list[tuple[int, str]], reviews: list[dict[str, Any]], report: LoadReport
-) -> None:
-    """Links by slug to records of any meeting (of this file or already in the database)."""
-    if addresses:
-        shortcomings = _existing(conn, Shortcoming, sorted({slug for _, slug in addresses}))
-        rows = [{"directive_id": d, "shortcoming_id": shortcomings[s]} for d, s in dict.fromkeys(addresses)]
-        conn.execute(insert(t(DirectiveShortcoming)), rows)
-        report.add("addresses", len(rows))
-    if reviews:
-        directives = _existing(conn, Directive, sorted({r["directive"] for r in reviews}))
-        rows = [
-            {**{k: v for k, v in r.items() if k != "directive"}, "directive_id": directives[r["directive"]]}
-            for r in reviews
-        ]
-        conn.execute(insert(t(DirectiveReview)), rows)
-        report.add("reviews", len(rows))

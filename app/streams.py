@@ -18,13 +18,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine, RowMapping, Select
+from sqlalchemy import Connection, Engine, RowMapping, Select
 
 from app.errors import AppError
 from app.export import snapshot
@@ -152,9 +152,15 @@ def csv_lines(fields: list[str], records: Iterator[dict[str, Any]]) -> Iterator[
 
 
 def rows_in_order(
-    engine: Engine, stmt: Select[Any], sorting: Sorting, sort: str | None, size: int = BATCH
-) -> Iterator[RowMapping]:
-    """Every row of `stmt` in the order of `sort`, read in keyset batches of `size`."""
+    engine: Engine,
+    stmt: Select[Any],
+    sorting: Sorting,
+    sort: str | None,
+    size: int = BATCH,
+    publics: Callable[[Connection, list[RowMapping]], list[Any]] | None = None,
+) -> Iterator[Any]:
+    """Every row of `stmt` in the order of `sort`, read in keyset batches of `size`; with
+    `publics`, the public records it makes of each batch (with their linked records), instead."""
     resolved = sorting.resolve(sort)
     exprs = [sorting.keys[n].expr for n, _ in resolved]
     descs = [d for _, d in resolved]
@@ -166,7 +172,7 @@ def rows_in_order(
         while True:
             page = labelled if after is None else labelled.where(keyset_after(exprs, descs, after))
             rows = list(conn.execute(page.limit(size)).mappings())
-            yield from rows
+            yield from rows if publics is None else publics(conn, rows)
             if len(rows) < size:
                 return
             after = [rows[-1][f"_k{i}"] for i in range(len(exprs))]
@@ -178,21 +184,22 @@ def stream_collection(
     sorting: Sorting,
     sort: str | None,
     public: type[Any],
-    to_public: Any,
+    publics: Callable[[Connection, list[RowMapping]], list[Any]],
     fmt: Format,
     name: str,
 ) -> StreamingResponse:
+    """`publics` makes a batch of rows public records (Resource.publics: links included)."""
     sorting.resolve(sort)  # a bad sort is a 422 now, not a broken stream later
 
     def records() -> Iterator[dict[str, Any]]:
-        for row in rows_in_order(engine, stmt, sorting, sort):
-            record: dict[str, Any] = to_public(row).model_dump(mode="json")
+        for item in rows_in_order(engine, stmt, sorting, sort, publics=publics):
+            record: dict[str, Any] = item.model_dump(mode="json")
             yield record
 
     def ndjson() -> Iterator[str]:
         lines: list[str] = []
-        for row in rows_in_order(engine, stmt, sorting, sort):
-            lines.append(to_public(row).model_dump_json() + "\n")
+        for item in rows_in_order(engine, stmt, sorting, sort, publics=publics):
+            lines.append(item.model_dump_json() + "\n")
             if len(lines) == 100:
                 yield "".join(lines)
                 lines.clear()

@@ -413,6 +413,9 @@ EDITED_COUNTS = {
         "shortcomings": 5,
         "findings": 4,
         "citations": 4,
+        "assignees": 4,
+        "addresses": 4,
+        "reviews": 0,
     },
 }
 

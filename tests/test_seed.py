@@ -23,7 +23,7 @@ import app.seeding
 from app.config import ROOT, Settings
 from app.models import Finding
 from app.seed_schema import SeedError, SeedFile, json_schema, parse_seed, read_seed, validate_references
-from app.seeding import create_schema, is_empty, load_seed
+from app.seeding import COLLECTIONS, create_schema, is_empty, load_seed
 from app.startup import prepare_database
 from tests.conftest import ARTICLE, SEED_FILE
 
@@ -281,7 +281,11 @@ class TestLoadSeed:
         engine = schema_only(empty_engine)
         assert is_empty(engine)
         report = load_seed(engine, seed)
-        assert report.created == {"people": 5, "documents": 5, "meetings": 1} | {
+        assert report.created == dict.fromkeys(COLLECTIONS, 0) | {
+            "people": 5,
+            "documents": 5,
+            "meetings": 1,
+        } | {
             "participants": 5,
             "directives": 10,
             "shortcomings": 5,
