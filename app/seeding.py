@@ -706,8 +706,16 @@ def load_seed(
     are kept. Everything happens in one write transaction: on any error nothing is
     kept, and loading the same file twice changes nothing the second time.
 
-    A record whose slug the database gives to a record of another meeting, or a
-    participant for a person already in the meeting under another slug, raises
+    Links merge the same way, never deleting: a directive's assignees are matched
+    by slug when the file gives one, else by role and organization or person; its
+    `addresses` the file lacks are added; a meeting's reviews are matched by the
+    directive reviewed. A directive whose links change gets a new updated_at, as
+    through the API. Addresses and reviews may name records of any meeting of the
+    file, or else of the database.
+
+    A record whose slug the database gives to a record of another meeting (an
+    assignee: of another directive), a participant for a person already in the
+    meeting under another slug, or a reference that resolves to nothing, raises
     SeedError naming their JSON paths (`file` is the name used in its report).
     `dry_run` counts what would be created, updated and left unchanged, and writes
     nothing. `progress` is called with 1 after each meeting.

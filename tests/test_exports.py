@@ -26,7 +26,7 @@ from app.export import export_chunks
 from app.generate import write_seed
 from app.main import app as api
 from app.models import Directive, Meeting
-from app.seed_schema import SeedError, SeedFile, parse_seed, read_seed
+from app.seed_schema import SeedError, SeedFile, parse_seed, read_seed, validate_references
 from app.seeding import COLLECTIONS, create_schema, load_seed
 from tests.conftest import SEED_FILE, drop_settings_schema, make_settings, problem_of
 
@@ -99,6 +99,7 @@ def api_answers(engine: Engine) -> dict[str, Any]:
         )
         assert r.status_code == 200
         answers[m["slug"]] = r.json()
+        answers[f"{m['slug']}/reviews"] = all_items(client, f"/api/v1/meetings/{m['slug']}/reviews")
     return without_timestamps(answers)
 
 
@@ -181,6 +182,9 @@ class TestExport:
         assert after == before
         assert after["/api/v1/directives"][0]["progress"] == "done_late"
         assert exported(other_engine) == exported(empty_engine)
+        if source == "generated":  # the links travel too
+            assert any(d["assignees"] and d["addresses"] for d in after["/api/v1/directives"])
+            assert any(v for k, v in after.items() if k.endswith("/reviews"))
 
 
 # --- CSV and NDJSON -------------------------------------------------------------------------------
@@ -576,3 +580,161 @@ class TestCommandLine:
         text = " ".join(r.stdout.split())
         assert "are KEPT (nothing is deleted)" in text
         assert "--dry-run" in text
+
+
+# --- merging seed loads: the links (assignees, addresses, reviews) ----------------------------------
+
+D0 = RAW_SEED["meetings"][0]["directives"][0]
+D1 = RAW_SEED["meetings"][0]["directives"][1]
+LINK_KINDS = ("assignees", "addresses", "reviews")
+
+
+def edited_links() -> dict[str, Any]:
+    """The seed with, on its first directive: the assignee's quote changed, a new assignee without
+    a slug (a person), and a second shortcoming addressed."""
+    data = copy.deepcopy(RAW_SEED)
+    d0 = data["meetings"][0]["directives"][0]
+    d0["assignees"][0]["source_quote"] = d0["source_quote"]
+    d0["assignees"].append({"role": "monitoring", "person": "vo-thanh-hao"})
+    d0["addresses"].append(D1["addresses"][0])
+    return data
+
+
+def link_counts(report: Any) -> dict[str, dict[str, int]]:
+    return {
+        k: {kind: getattr(report, k)[kind] for kind in LINK_KINDS}
+        for k in ("created", "updated", "unchanged")
+    }
+
+
+EDITED_LINK_COUNTS = {
+    "created": {"assignees": 1, "addresses": 1, "reviews": 0},
+    "updated": {"assignees": 1, "addresses": 0, "reviews": 0},
+    "unchanged": {"assignees": 3, "addresses": 4, "reviews": 0},
+}
+
+
+class TestMergeLoadLinks:
+    def test_load_seed_merges_assignees_and_addresses(
+        self, engine: Engine, client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import app.seeding
+
+        monkeypatch.setattr(app.seeding, "utcnow", lambda: dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
+        before = client.get(f"/api/v1/directives/{D0['slug']}").json()
+        edit = write_file(tmp_path / "links.json", edited_links())
+        report = load_seed(engine, read_seed(edit))
+        assert link_counts(report) == EDITED_LINK_COUNTS
+        assert report.updated["directives"] == 0  # its own fields are the same
+        r = client.get(f"/api/v1/directives/{D0['slug']}")
+        assert r.status_code == 200
+        after = r.json()
+        people = {p["slug"]: p["id"] for p in all_items(client, "/api/v1/people")}
+        assert [
+            (a["id"], a["slug"], a["role"], a["person_id"], a["source_quote"]) for a in after["assignees"]
+        ] == [
+            (before["assignees"][0]["id"], D0["assignees"][0]["slug"], "lead", None, D0["source_quote"]),
+            (after["assignees"][1]["id"], None, "monitoring", people["vo-thanh-hao"], None),
+        ]
+        shortcomings = {s["slug"]: s["id"] for s in all_items(client, "/api/v1/shortcomings")}
+        assert after["addresses"] == sorted(shortcomings[s] for s in (*D0["addresses"], *D1["addresses"]))
+        assert after["updated_at"] == "2030-01-02T03:04:05Z"  # its links changed, as through the API
+        assert after["created_at"] == before["created_at"]
+        # Again: the assignee without a slug is matched by role and person; nothing changes.
+        again = load_seed(engine, read_seed(edit))
+        assert link_counts(again) == {
+            "created": dict.fromkeys(LINK_KINDS, 0),
+            "updated": dict.fromkeys(LINK_KINDS, 0),
+            "unchanged": {"assignees": 5, "addresses": 5, "reviews": 0},
+        }
+        assert client.get(f"/api/v1/directives/{D0['slug']}").json() == after
+        # The seed as it was: the quote is put back; the new assignee and address are kept.
+        back = load_seed(engine, read_seed(SEED_FILE))
+        assert (back.updated["assignees"], back.created["assignees"], back.created["addresses"]) == (1, 0, 0)
+        final = client.get(f"/api/v1/directives/{D0['slug']}").json()
+        assert final["assignees"][0]["source_quote"] == D0["assignees"][0]["source_quote"]
+        assert [a["id"] for a in final["assignees"]] == [a["id"] for a in after["assignees"]]
+        assert final["addresses"] == after["addresses"]
+
+    def test_load_seed_dry_run_counts_links(self, engine: Engine, tmp_path: Path) -> None:
+        before_rows, before_export = row_counts(engine), exported(engine)
+        edit = write_file(tmp_path / "links.json", edited_links())
+        report = load_seed(engine, read_seed(edit), dry_run=True)
+        assert link_counts(report) == EDITED_LINK_COUNTS
+        assert row_counts(engine) == before_rows
+        assert exported(engine) == before_export
+
+    def test_load_seed_merges_reviews(self, empty_engine: Engine, tmp_path: Path) -> None:
+        create_schema(empty_engine)
+        data = json.loads(exported_of(generated(8)))
+        reviewing = next(i for i, m in enumerate(data["meetings"]) if m["reviews"])
+        meeting = data["meetings"][reviewing]
+        load_seed(empty_engine, parse_seed(json.dumps(data)))
+        client = client_for(empty_engine)
+        path = f"/api/v1/meetings/{meeting['slug']}/reviews"
+        before = all_items(client, path)
+        meeting["reviews"][0]["outcome"] = "Đã hoàn thành, được biểu dương."
+        extra = meeting["reviews"][1:]
+        meeting["reviews"] = meeting["reviews"][:1]  # the others are absent from the file: kept
+        report = load_seed(empty_engine, parse_seed(json.dumps(data)))
+        assert (report.created["reviews"], report.updated["reviews"], report.unchanged["reviews"]) == (
+            0,
+            1,
+            sum(len(m["reviews"]) for m in data["meetings"]) - 1,
+        )
+        after = all_items(client, path)
+        assert [r["id"] for r in after] == [r["id"] for r in before]
+        assert after[0]["outcome"] == "Đã hoàn thành, được biểu dương."
+        assert without_timestamps(after[1:]) == without_timestamps(before[1:])
+        assert len(after) == 1 + len(extra)
+
+    def test_load_seed_review_of_directive_only_in_database(self, engine: Engine, client: TestClient) -> None:
+        """A file (checked by schema only) whose new meeting reviews a directive the database has."""
+        data = copy.deepcopy(RAW_SEED)
+        meeting = data["meetings"][0]
+        meeting.update(slug="ben-tre-2018-06-20-so-ket", date="2018-06-20", starts_at=None)
+        for p in meeting["participants"]:
+            p["slug"] += "-so-ket"
+        meeting.update(directives=[], shortcomings=[], findings=[])
+        meeting["reviews"] = [{"directive": D0["slug"], "outcome": "Đang thực hiện."}]
+        seed = SeedFile.model_validate(data)
+        assert validate_references(seed)  # the file alone does not know the directive
+        report = load_seed(engine, seed)
+        assert (report.created["meetings"], report.created["reviews"]) == (1, 1)
+        items = all_items(client, f"/api/v1/meetings/{meeting['slug']}/reviews")
+        directive = client.get(f"/api/v1/directives/{D0['slug']}").json()
+        assert [(r["directive_id"], r["outcome"]) for r in items] == [(directive["id"], "Đang thực hiện.")]
+
+    def test_load_seed_unknown_link_references(self, engine: Engine) -> None:
+        data = copy.deepcopy(RAW_SEED)
+        meeting = data["meetings"][0]
+        meeting["directives"][0]["addresses"] = ["khong-co"]
+        meeting["directives"][0]["assignees"][0] = {"role": "lead", "person": "khong-ai"}
+        meeting["reviews"] = [{"directive": "khong-co-chi-dao", "outcome": "Chưa rõ."}]
+        before = row_counts(engine), exported(engine)
+        with pytest.raises(SeedError) as caught:
+            load_seed(engine, SeedFile.model_validate(data), file="x.json")
+        assert caught.value.problems == [
+            "meetings[0].directives[0].assignees[0].person: unknown person 'khong-ai'",
+            "meetings[0].directives[0].addresses[0]: unknown shortcoming 'khong-co'",
+            "meetings[0].reviews[0].directive: unknown directive 'khong-co-chi-dao'",
+        ]
+        assert (row_counts(engine), exported(engine)) == before
+
+    def test_load_seed_assignee_slug_of_other_directive(self, engine: Engine, tmp_path: Path) -> None:
+        data = copy.deepcopy(RAW_SEED)
+        directives = data["meetings"][0]["directives"]
+        directives[1]["assignees"].append(directives[0]["assignees"].pop(0))  # moved to another directive
+        before = row_counts(engine), exported(engine)
+        with pytest.raises(SeedError) as caught:
+            load_seed(engine, read_seed(write_file(tmp_path / "move.json", data)))
+        assert caught.value.problems == [
+            f"meetings[0].directives[1].assignees[1].slug: slug '{D0['assignees'][0]['slug']}' already "
+            f"exists in the database (an assignee of directive '{D0['slug']}')"
+        ]
+        assert (row_counts(engine), exported(engine)) == before
+
+
+def exported_of(seed: SeedFile) -> str:
+    """A seed as the export writes it (a seed file's JSON)."""
+    return seed.model_dump_json(exclude_none=True)
