@@ -158,10 +158,13 @@ def _publics(conn: Connection, resource: Resource, where: ColumnElement[bool]) -
         last = rows[-1]["id"]
 
 
-def _relinked(conn: Connection, mark: dict[str, int], now: dt.datetime) -> dict[str, set[int]]:
+def _relinked(
+    conn: Connection, mark: dict[str, int], now: dt.datetime, updated: dict[str, list[int]]
+) -> dict[str, set[int]]:
     """Records the database had before the load whose public JSON the load's new links change
-    (an old directive given a new assignee, an old shortcoming a new directive addresses): their
-    updated_at becomes the load's time; their ids, by collection."""
+    (an old directive given a new assignee, an old shortcoming a new directive addresses); their
+    ids, by collection. Those the loader did not report as updated (it set the updated_at of
+    those it did) get `now` as their updated_at."""
     directives = set(
         conn.execute(
             select(assignee_t.c.directive_id)
@@ -181,7 +184,7 @@ def _relinked(conn: Connection, mark: dict[str, int], now: dt.datetime) -> dict[
     )
     out = {collection_of(DIRECTIVES): directives, collection_of(SHORTCOMINGS): shortcomings}
     for resource, ids in ((DIRECTIVES, directives), (SHORTCOMINGS, shortcomings)):
-        sorted_ids = sorted(ids)
+        sorted_ids = sorted(ids - set(updated.get(collection_of(resource), [])))
         for i in range(0, len(sorted_ids), _BATCH):
             chunk = sorted_ids[i : i + _BATCH]
             t = resource.table
@@ -239,7 +242,7 @@ def record_seed(
                     "data": None,
                 }
             )
-    relinked = _relinked(conn, mark, now)
+    relinked = _relinked(conn, mark, now, updated or {})
     for resource in SEEDED:
         t = resource.table
         collection = collection_of(resource)

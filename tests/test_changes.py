@@ -1194,3 +1194,24 @@ def test_record_seed_gives_entries_for_the_links_a_load_made(
     # And a copy replaying the feed has the links.
     replay(replica, iter(feed(client)))
     assert answers(replica) == answers(engine)
+
+
+def test_record_seed_keeps_the_loaders_updated_at_and_writes_one_entry_per_record(
+    client: TestClient, engine: Engine
+) -> None:
+    # The loader reports directive 3 as updated (its links changed; it set updated_at itself).
+    before = last(client)
+    then = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    with writer(engine).begin() as conn:
+        mark = changes.seed_mark(conn)
+        assignee_id = conn.execute(
+            insert(assignee_t)
+            .values(directive_id=3, role="lead", organization="Sở Y tế", created_at=then, updated_at=then)
+            .returning(assignee_t.c.id)
+        ).scalar_one()
+        conn.execute(update(directive_t).where(directive_t.c.id == 3).values(updated_at=then))
+        changes.record_seed(conn, mark, "seed:x.json", updated={"directives": [3]})
+    entries = after(client, before)
+    assert kinds(entries) == [("directives", "update", 3), ("assignees", "create", assignee_id)]
+    assert entries[0]["data"]["updated_at"] == "2030-01-02T03:04:05Z"
+    assert_entries_are_the_api_answers(client, entries)
