@@ -19,24 +19,28 @@ transaction leaves a gap in seq, never an entry out of order.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, text, tuple_
+from sqlalchemy import ColumnElement, Connection, Table, func, insert, select, text, tuple_, update
 
 from app.db import is_sqlite
 from app.models import Change
 from app.models.change import ChangeAction
 from app.models.common import utcnow
 from app.resources import (
+    ASSIGNEES,
     DIRECTIVES,
     DOCUMENTS,
     FINDINGS,
     MEETINGS,
     PARTICIPANTS,
     PEOPLE,
+    REVIEWS,
     SHORTCOMINGS,
     Resource,
+    addresses_t,
+    assignee_t,
     citation_t,
     document_t,
     meeting_t,
@@ -61,11 +65,12 @@ def entry(
     *,
     at: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The entry for a record given as its public model (the data is left out for a delete)."""
+    """The entry for a record given as its public model (the data is left out for a delete);
+    records with no slug (a review) have a null record_slug."""
     return {
         "collection": collection,
         "record_id": public.id,
-        "record_slug": public.slug,
+        "record_slug": getattr(public, "slug", None),
         "action": action.value,
         "actor": actor,
         "at": at or utcnow(),
@@ -104,8 +109,19 @@ def record(conn: Connection, entries: Sequence[dict[str, Any]]) -> None:
 
 # --- seed loads -----------------------------------------------------------------------------------
 
-# The collections a seed file creates records in, parents first (the order of their entries).
-SEEDED: tuple[Resource, ...] = (PEOPLE, DOCUMENTS, MEETINGS, PARTICIPANTS, DIRECTIVES, SHORTCOMINGS, FINDINGS)
+# The collections a seed file creates records in, parents first (the order of their entries);
+# shortcomings before the directives whose `addresses` name them (app.replay).
+SEEDED: tuple[Resource, ...] = (
+    PEOPLE,
+    DOCUMENTS,
+    MEETINGS,
+    PARTICIPANTS,
+    SHORTCOMINGS,
+    DIRECTIVES,
+    FINDINGS,
+    ASSIGNEES,
+    REVIEWS,
+)
 _BATCH = 1000
 
 
@@ -125,20 +141,76 @@ def seed_mark(conn: Connection) -> dict[str, int]:
     }
 
 
+def _publics(conn: Connection, resource: Resource, where: ColumnElement[bool]) -> Iterator[Any]:
+    """The public records (links included: a directive's assignees and addresses) matching
+    `where`, in id order, read _BATCH at a time."""
+    t = resource.table
+    last = 0
+    while True:
+        rows = (
+            conn.execute(resource.select().where(where, t.c.id > last).order_by(t.c.id).limit(_BATCH))
+            .mappings()
+            .all()
+        )
+        if not rows:
+            return
+        yield from resource.publics(conn, rows)
+        last = rows[-1]["id"]
+
+
+def _relinked(
+    conn: Connection, mark: dict[str, int], now: dt.datetime, updated: dict[str, list[int]]
+) -> dict[str, set[int]]:
+    """Records the database had before the load whose public JSON the load's new links change
+    (an old directive given a new assignee, an old shortcoming a new directive addresses); their
+    ids, by collection. Those the loader did not report as updated (it set the updated_at of
+    those it did) get `now` as their updated_at."""
+    directives = set(
+        conn.execute(
+            select(assignee_t.c.directive_id)
+            .where(assignee_t.c.id > mark[ASSIGNEES.name], assignee_t.c.directive_id <= mark[DIRECTIVES.name])
+            .distinct()
+        ).scalars()
+    )
+    shortcomings = set(
+        conn.execute(
+            select(addresses_t.c.shortcoming_id)
+            .where(
+                addresses_t.c.directive_id > mark[DIRECTIVES.name],
+                addresses_t.c.shortcoming_id <= mark[SHORTCOMINGS.name],
+            )
+            .distinct()
+        ).scalars()
+    )
+    out = {collection_of(DIRECTIVES): directives, collection_of(SHORTCOMINGS): shortcomings}
+    for resource, ids in ((DIRECTIVES, directives), (SHORTCOMINGS, shortcomings)):
+        sorted_ids = sorted(ids - set(updated.get(collection_of(resource), [])))
+        for i in range(0, len(sorted_ids), _BATCH):
+            chunk = sorted_ids[i : i + _BATCH]
+            t = resource.table
+            conn.execute(update(t).where(t.c.id.in_(chunk)).values(updated_at=now))
+    return out
+
+
 def record_seed(
     conn: Connection,
     mark: dict[str, int],
     actor: str,
     *,
     updated: dict[str, list[int]] | None = None,
+    deleted: dict[str, Sequence[tuple[int, str | None]]] | None = None,
     citations_created: Sequence[tuple[int, int]] = (),
     citations_updated: Sequence[tuple[int, int]] = (),
 ) -> int:
-    """After a load: an entry per record it made (above `mark`) or updated (`updated`: ids by
-    collection), and per citation it made or changed, in batches (executemany); returns how many.
+    """After a load: an entry per record it made (above `mark`), updated (`updated`: ids by
+    collection, "assignees" and "reviews" included) or deleted (`deleted`: (id, slug) pairs by
+    collection, e.g. assignees a merge dropped), and per citation it made or changed, in batches
+    (executemany); returns how many.
 
-    A new meeting's citations are found by its id; those made or changed in meetings the
-    database had are given as (meeting id, document id) pairs.
+    Entries carry the records as the API answers them after the load, links included. Records
+    the database had whose links the load made (see _relinked) get update entries too. A new
+    meeting's citations are found by its id; those made or changed in meetings the database
+    had are given as (meeting id, document id) pairs.
     """
     now = utcnow()
     written = 0
@@ -156,18 +228,31 @@ def record_seed(
         if len(batch) >= _BATCH:
             flush()
 
+    for resource in reversed(SEEDED):  # tombstones first, children before parents
+        collection = collection_of(resource)
+        for record_id, slug in (deleted or {}).get(collection, ()):
+            add(
+                {
+                    "collection": collection,
+                    "record_id": record_id,
+                    "record_slug": slug,
+                    "action": ChangeAction.delete.value,
+                    "actor": actor,
+                    "at": now,
+                    "data": None,
+                }
+            )
+    relinked = _relinked(conn, mark, now, updated or {})
     for resource in SEEDED:
         t = resource.table
         collection = collection_of(resource)
-        rows = conn.execute(resource.select().where(t.c.id > mark[resource.name]).order_by(t.c.id))
-        for row in rows.mappings():
-            add(entry(collection, ChangeAction.create, actor, resource.to_public(row), at=now))
-        ids = sorted((updated or {}).get(collection, []))
+        for public in _publics(conn, resource, t.c.id > mark[resource.name]):
+            add(entry(collection, ChangeAction.create, actor, public, at=now))
+        ids = sorted(set((updated or {}).get(collection, [])) | relinked.get(collection, set()))
         for i in range(0, len(ids), _BATCH):
             chunk = ids[i : i + _BATCH]
-            rows = conn.execute(resource.select().where(t.c.id.in_(chunk)).order_by(t.c.id))
-            for row in rows.mappings():
-                add(entry(collection, ChangeAction.update, actor, resource.to_public(row), at=now))
+            for public in _publics(conn, resource, t.c.id.in_(chunk)):
+                add(entry(collection, ChangeAction.update, actor, public, at=now))
 
     links = (
         select(citation_t, meeting_t.c.slug.label("m_slug"), document_t.c.slug.label("d_slug"))

@@ -14,12 +14,14 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, delete, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from app import changes
 from app.auth import Principal
 from app.db import is_sqlite, writer
 from app.errors import NotFound
 from app.etag import if_match_satisfied, record_etag
+from app.models.change import ChangeAction
 from app.models.common import utcnow
-from app.resources import CITATIONS, citation_t, document_t
+from app.resources import CITATIONS, citation_t, document_t, meeting_t
 from app.writes import (
     Conflict,
     PreconditionFailed,
@@ -27,11 +29,27 @@ from app.writes import (
     _replay,
     _request_hash,
     _require_if_match,
+    actor_of,
     idempotent_t,
     invalid,
 )
 
 CITATION_PATH = "/meetings/{ref}/documents"
+
+
+def _citation_entry(
+    conn: Connection, action: ChangeAction, actor: str, citation: Any, now: Any
+) -> dict[str, Any]:
+    """The change feed's entry for a citation (app.changes.citation_entry), named by the two slugs."""
+    meeting_slug = conn.execute(
+        select(meeting_t.c.slug).where(meeting_t.c.id == citation.meeting_id)
+    ).scalar_one()
+    link = {
+        "meeting_id": citation.meeting_id,
+        "document_id": citation.id,
+        "source_quote": citation.source_quote,
+    }
+    return changes.citation_entry(action, actor, meeting_slug, citation.slug, link, at=now)
 
 
 def citation_location(meeting_id: int, document_id: int) -> str:
@@ -96,12 +114,21 @@ def cite(
                         created_at=utcnow(),
                     )
                 )
+            entry = _citation_entry(conn, ChangeAction.create, principal.name, public, utcnow())
+            changes.record(conn, [entry])
     except IntegrityError as exc:  # the meeting went, or the same citation came, meanwhile
         raise Conflict(f"The citation conflicts with existing records ({type(exc.orig).__name__}).") from exc
     return Written(public, etag, 201, payload, location)
 
 
-def uncite(engine: Engine, meeting_id: int, document_id: int, if_match: str | None) -> None:
+def uncite(
+    engine: Engine,
+    meeting_id: int,
+    document_id: int,
+    if_match: str | None,
+    *,
+    principal: Principal | None = None,
+) -> None:
     if_match = _require_if_match(if_match)
     with writer(engine).begin() as conn:
         current = load_citation(conn, meeting_id, document_id, lock=True)
@@ -116,3 +143,5 @@ def uncite(engine: Engine, meeting_id: int, document_id: int, if_match: str | No
                 citation_t.c.meeting_id == meeting_id, citation_t.c.document_id == document_id
             )
         )
+        entry = _citation_entry(conn, ChangeAction.delete, actor_of(principal), current, utcnow())
+        changes.record(conn, [entry])

@@ -7,7 +7,10 @@ it. The entry itself is copied into the local change table with the same seq,
 so the copy serves the same feed and the same answers, and replaying again
 later resumes after the last entry it has. Fields the API computes (a
 participant's person_name, a directive's progress) are not stored: the copy
-computes them as the source does.
+computes them as the source does. Links: a directive's assignees and the
+reviews of it have entries of their own ("assignees", "reviews"), as do a
+meeting's citations ("citations"); a directive's `addresses` travel in its
+data (DIRECTIVE_WRITES.replay writes them), its shortcomings before it.
 
 Entries are applied in batches, each in one write transaction; on PostgreSQL
 the id sequences are then moved past the ids written, so that records created
@@ -124,8 +127,10 @@ def _apply_record(conn: Connection, spec: WriteSpec, change: ChangePublic) -> No
         conn.execute(update(t).where(t.c.id == public.id).values(**row))
     else:
         conn.execute(insert(t).values(**row))
-    conn.execute(delete(search_t).where(search_t.c.type == spec.name, search_t.c.record_id == public.id))
-    conn.execute(insert(search_t).values(**spec.search(public)))
+    search = spec.search(public)
+    if search is not None:  # records searched on their own (not a directive's assignees)
+        conn.execute(delete(search_t).where(search_t.c.type == spec.name, search_t.c.record_id == public.id))
+        conn.execute(insert(search_t).values(**search))
     if change.action is ChangeAction.update:
         spec.after_update(conn, public, change.data)
     spec.replay(conn, public)

@@ -17,6 +17,7 @@ the database would raise them; an IntegrityError that still slips through
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import zoneinfo
 from collections.abc import Callable
@@ -93,6 +94,11 @@ def invalid(name: str, reason: str) -> InvalidParameter:
 # Deletes the records that go with a parent being deleted, and returns their change entries
 # (arguments: the connection, the parent's public model, the actor).
 Cascade = Callable[[Connection, Any, str], list[dict[str, Any]]]
+# Records whose public JSON a write changes through their links (an assignee's directive),
+# with their update entries (arguments: the connection, the record before the write (None
+# for a create), after it (None for a delete), the actor, the write's time). Called after
+# the write's own statements, before its entries are recorded.
+Affects = Callable[[Connection, Any, Any, str, dt.datetime], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,9 @@ class WriteSpec:
     after_insert: Callable[[Connection, int, dict[str, Any]], None] = lambda _c, _id, _v: None
     # The new record's URL, for records read under their parent (default: /{collection}/{id}).
     location: Callable[[Any], str] | None = None
+    # Other records this write changes through their links: see Affects. Not run for records
+    # deleted by a cascade (their parents' cascades unlink what they must).
+    affects: Affects = lambda _conn, _before, _after, _actor, _now: []
 
     @property
     def name(self) -> str:
@@ -246,6 +255,36 @@ def children(child: WriteSpec, column: str) -> Cascade:
     return cascade
 
 
+def without_updates_of_deleted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Leave out the update entries of records the same write deletes (a meeting's shortcoming
+    unlinked from the meeting's directive before both go): their tombstones say it all."""
+    deleted = {(e["collection"], e["record_id"]) for e in entries if e["action"] == ChangeAction.delete.value}
+    return [
+        e
+        for e in entries
+        if e["action"] != ChangeAction.update.value or (e["collection"], e["record_id"]) not in deleted
+    ]
+
+
+def touched(
+    conn: Connection, resource: Resource, ids: Any, actor: str, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Records whose public JSON changed through their links (a directive's assignees, a
+    shortcoming's addressed_by): their updated_at becomes `now`, and each gets an update entry
+    with its new data (read after the change, links included)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    now = now or utcnow()
+    t = resource.table
+    conn.execute(update(t).where(t.c.id.in_(wanted)).values(updated_at=now))
+    rows = conn.execute(resource.select().where(t.c.id.in_(wanted)).order_by(t.c.id)).mappings().all()
+    collection = changes.collection_of(resource)
+    return [
+        changes.entry(collection, ChangeAction.update, actor, p, at=now) for p in resource.publics(conn, rows)
+    ]
+
+
 # --- idempotency ----------------------------------------------------------------------------------
 
 
@@ -324,9 +363,9 @@ def create(
                         created_at=now,
                     )
                 )
-            changes.record(
-                conn, [changes.entry(spec.collection, ChangeAction.create, principal.name, public, at=now)]
-            )
+            entries = [changes.entry(spec.collection, ChangeAction.create, principal.name, public, at=now)]
+            entries.extend(spec.affects(conn, None, public, principal.name, now))
+            changes.record(conn, entries)
     except IntegrityError as exc:
         raise _integrity(spec, exc) from exc
     except DataError as exc:
@@ -364,10 +403,10 @@ def modify(
                 public = load(conn, spec, str(current.id))
                 _write_search(conn, spec, public)
                 spec.after_update(conn, public, values)
-                entry = changes.entry(
-                    spec.collection, ChangeAction.update, actor_of(principal), public, at=now
-                )
-                changes.record(conn, [entry])
+                actor = actor_of(principal)
+                entries = [changes.entry(spec.collection, ChangeAction.update, actor, public, at=now)]
+                entries.extend(spec.affects(conn, current, public, actor, now))
+                changes.record(conn, entries)
             else:
                 public = current
     except IntegrityError as exc:
@@ -395,8 +434,10 @@ def remove(
             )
             t = spec.resource.table
             conn.execute(delete(t).where(t.c.id == current.id))
-            entries.append(changes.entry(spec.collection, ChangeAction.delete, actor, current))
-            changes.record(conn, entries)
+            now = utcnow()
+            entries.append(changes.entry(spec.collection, ChangeAction.delete, actor, current, at=now))
+            entries.extend(spec.affects(conn, current, None, actor, now))
+            changes.record(conn, without_updates_of_deleted(entries))
     except IntegrityError as exc:
         raise Conflict(f"The {spec.name} is still referenced by other records.") from exc
 
@@ -614,51 +655,6 @@ PERSON_WRITES = WriteSpec(
     before_delete=_person_in_use,
     after_update=_person_renamed,
 )
-DIRECTIVE_WRITES = WriteSpec(
-    DIRECTIVES,
-    search=lambda d: search_row("directive", d.id, d.meeting_id, d.text, *d.addressees),
-    check=_check_directive,
-    derived=_directive_derived,
-    before_update=_directive_before_update,
-    after_insert=_directive_inserted,
-)
-PARTICIPANT_WRITES = WriteSpec(
-    PARTICIPANTS,
-    search=_participant_search,
-    check=_check_participant,
-    before_delete=_participant_in_use,
-)
-
-
-def touch_directive(conn: Connection, directive_id: int) -> None:
-    """A directive's assignees and addresses are part of it: changing them changes its updated_at."""
-    conn.execute(update(directive_t).where(directive_t.c.id == directive_id).values(updated_at=utcnow()))
-
-
-def _shortcoming_unlinked(conn: Connection, shortcoming: Any) -> None:
-    """The directives that answered it change (their `addresses`): so do their updated_at."""
-    for directive_id in shortcoming.addressed_by:
-        touch_directive(conn, directive_id)
-
-
-SHORTCOMING_WRITES = WriteSpec(
-    SHORTCOMINGS,
-    search=lambda s: search_row("shortcoming", s.id, s.meeting_id, s.text, *s.concerns),
-    check=_check_in_meeting,
-    before_delete=_shortcoming_unlinked,
-)
-FINDING_WRITES = WriteSpec(
-    FINDINGS,
-    search=lambda f: search_row("finding", f.id, f.meeting_id, f.text),
-    check=_check_in_meeting,
-)
-DOCUMENT_WRITES = WriteSpec(
-    DOCUMENTS,
-    search=lambda d: search_row("document", d.id, None, d.title, d.number, d.issuer),
-    before_delete=_document_in_use,
-)
-
-
 # --- links: assignees and reviews (routes in app/routers/links.py) --------------------------------
 
 
@@ -676,7 +672,6 @@ def _check_assignee(conn: Connection, values: dict[str, Any]) -> None:
         raise invalid("person_id", f"no person with id {person_id}")
     if not conn.execute(select(exists().where(directive_t.c.id == values["directive_id"]))).scalar():
         raise NotFound(f"No directive with id {values['directive_id']}.")
-    touch_directive(conn, values["directive_id"])
 
 
 def _assignee_derived(values: dict[str, Any]) -> dict[str, Any]:
@@ -712,7 +707,9 @@ ASSIGNEE_WRITES = WriteSpec(
     search=lambda _a: None,
     check=_check_assignee,
     derived=_assignee_derived,
-    before_delete=lambda conn, a: touch_directive(conn, a.directive_id),
+    affects=lambda conn, before, after, actor, now: touched(
+        conn, DIRECTIVES, [(after or before).directive_id], actor, now
+    ),
     location=lambda a: f"/api/v1/directives/{a.directive_id}/assignees/{a.id}",
 )
 REVIEW_WRITES = WriteSpec(
@@ -722,12 +719,108 @@ REVIEW_WRITES = WriteSpec(
     location=lambda r: f"/api/v1/meetings/{r.meeting_id}/reviews/{r.id}",
 )
 
+
+def _unlink_directive(conn: Connection, directive: Any, actor: str) -> list[dict[str, Any]]:
+    """A deleted directive no longer answers its shortcomings: their addressed_by change."""
+    ids = list(
+        conn.execute(select(addresses_t.c.shortcoming_id).where(addresses_t.c.directive_id == directive.id))
+        .scalars()
+        .all()
+    )
+    if not ids:
+        return []
+    conn.execute(delete(addresses_t).where(addresses_t.c.directive_id == directive.id))
+    return touched(conn, SHORTCOMINGS, ids, actor)
+
+
+def _directive_affects(
+    conn: Connection, before: Any, after: Any, actor: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """A created or changed directive's `addresses`: the shortcomings added or dropped change."""
+    if after is None:  # a delete: _unlink_directive did it
+        return []
+    old = set(before.addresses) if before is not None else set()
+    return touched(conn, SHORTCOMINGS, old ^ set(after.addresses), actor, now)
+
+
+def _replay_addresses(conn: Connection, directive: Any) -> None:
+    """app.replay: the directive's `addresses` (its entry's data) become its links."""
+    conn.execute(delete(addresses_t).where(addresses_t.c.directive_id == directive.id))
+    if directive.addresses:
+        conn.execute(
+            insert(addresses_t),
+            [{"directive_id": directive.id, "shortcoming_id": i} for i in directive.addresses],
+        )
+
+
+DIRECTIVE_WRITES = WriteSpec(
+    DIRECTIVES,
+    search=lambda d: search_row("directive", d.id, d.meeting_id, d.text, *d.addressees),
+    check=_check_directive,
+    derived=_directive_derived,
+    before_update=_directive_before_update,
+    after_insert=_directive_inserted,
+    # Its assignees and the reviews of it go with it, each with its entry.
+    cascade=(
+        children(ASSIGNEE_WRITES, "directive_id"),
+        children(REVIEW_WRITES, "directive_id"),
+        _unlink_directive,
+    ),
+    affects=_directive_affects,
+    replay=_replay_addresses,
+)
+PARTICIPANT_WRITES = WriteSpec(
+    PARTICIPANTS,
+    search=_participant_search,
+    check=_check_participant,
+    before_delete=_participant_in_use,
+)
+
+
+def touch_directive(conn: Connection, directive_id: int) -> None:
+    """A directive's assignees and addresses are part of it: changing them changes its updated_at."""
+    conn.execute(update(directive_t).where(directive_t.c.id == directive_id).values(updated_at=utcnow()))
+
+
+def _unlink_shortcoming(conn: Connection, shortcoming: Any, actor: str) -> list[dict[str, Any]]:
+    """The directives that answered a deleted shortcoming change (their `addresses`)."""
+    ids = list(
+        conn.execute(select(addresses_t.c.directive_id).where(addresses_t.c.shortcoming_id == shortcoming.id))
+        .scalars()
+        .all()
+    )
+    if not ids:
+        return []
+    conn.execute(delete(addresses_t).where(addresses_t.c.shortcoming_id == shortcoming.id))
+    return touched(conn, DIRECTIVES, ids, actor)
+
+
+SHORTCOMING_WRITES = WriteSpec(
+    SHORTCOMINGS,
+    search=lambda s: search_row("shortcoming", s.id, s.meeting_id, s.text, *s.concerns),
+    check=_check_in_meeting,
+    cascade=(_unlink_shortcoming,),
+)
+FINDING_WRITES = WriteSpec(
+    FINDINGS,
+    search=lambda f: search_row("finding", f.id, f.meeting_id, f.text),
+    check=_check_in_meeting,
+)
+DOCUMENT_WRITES = WriteSpec(
+    DOCUMENTS,
+    search=lambda d: search_row("document", d.id, None, d.title, d.number, d.issuer),
+    before_delete=_document_in_use,
+)
+
+
 MEETING_WRITES = WriteSpec(
     MEETINGS,
     search=lambda m: search_row("meeting", m.id, m.id, m.title, m.purpose, m.summary, m.organizer),
     check=_check_meeting,
-    # Children first, in an order no RESTRICT key objects to (directives before participants).
+    # Children first, in an order no RESTRICT key objects to (directives before participants);
+    # the reviews it made of earlier directives first (those of its own directives go with them).
     cascade=(
+        children(REVIEW_WRITES, "meeting_id"),
         children(DIRECTIVE_WRITES, "meeting_id"),
         children(SHORTCOMING_WRITES, "meeting_id"),
         children(FINDING_WRITES, "meeting_id"),
@@ -742,8 +835,8 @@ ALL_WRITES = (
     DOCUMENT_WRITES,
     MEETING_WRITES,
     PARTICIPANT_WRITES,
+    SHORTCOMING_WRITES,  # before the directives that address them
     DIRECTIVE_WRITES,
-    SHORTCOMING_WRITES,
     FINDING_WRITES,
     ASSIGNEE_WRITES,
     REVIEW_WRITES,

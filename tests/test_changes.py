@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from app import changes
 from app.db import create_db_engine, get_engine, writer
@@ -21,18 +21,21 @@ from app.models.change import ChangeAction
 from app.models.person import PersonPublic
 from app.replay import read_file, replay
 from app.resources import (
+    addresses_t,
+    assignee_t,
     directive_t,
     document_t,
     finding_t,
     meeting_t,
     participant_t,
     person_t,
+    review_t,
     shortcoming_t,
 )
 from app.seed_schema import SeedFile
 from app.seeding import create_schema
 from tests.conftest import drop_settings_schema, make_settings, problem_of
-from tests.test_writes import NEW_DOCUMENT, NEW_FINDING, NEW_MEETING, NEW_SHORTCOMING
+from tests.test_writes import NEW_DOCUMENT, NEW_FINDING, NEW_MEETING, NEW_SHORTCOMING, new_directive
 
 COLLECTIONS = ["people", "participants", "directives", "shortcomings", "findings", "documents", "meetings"]
 TABLES = {
@@ -73,6 +76,30 @@ def after(client: TestClient, seq: int) -> list[dict[str, Any]]:
     return feed(client, since=seq)
 
 
+def record_path(e: dict[str, Any]) -> str:
+    """Where the API answers the record of an entry (assignees and reviews under their parents)."""
+    if e["collection"] == "assignees":
+        return f"/api/v1/directives/{e['data']['directive_id']}/assignees/{e['record_id']}"
+    if e["collection"] == "reviews":
+        return f"/api/v1/meetings/{e['data']['meeting_id']}/reviews/{e['record_id']}"
+    return f"/api/v1/{e['collection']}/{e['record_id']}"
+
+
+def kinds(entries: list[dict[str, Any]]) -> list[tuple[str, str, int | None]]:
+    return [(e["collection"], e["action"], e["record_id"]) for e in entries]
+
+
+def assert_entries_are_the_api_answers(client: TestClient, entries: list[dict[str, Any]]) -> None:
+    """The last entry of each record (not deleted, not a citation) is the record as GET answers it."""
+    latest = {(e["collection"], e["record_id"]): e for e in entries if e["collection"] != "citations"}
+    for e in latest.values():
+        if e["action"] == "delete":
+            continue
+        r = client.get(record_path(e))
+        assert r.status_code == 200, (e["collection"], e["record_id"])
+        assert r.json() == e["data"], (e["collection"], e["record_id"])
+
+
 def walk(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor = None
@@ -101,7 +128,10 @@ def test_read_changes_seed_load_has_an_entry_per_record(client: TestClient, seed
         "shortcomings": sum(len(x.shortcomings) for x in m),
         "findings": sum(len(x.findings) for x in m),
         "citations": sum(len(x.documents) for x in m),
+        "assignees": sum(len(d.assignees) for x in m for d in x.directives),
+        "reviews": sum(len(x.reviews) for x in m),
     }
+    expected = {k: n for k, n in expected.items() if n}
     counts: dict[str, int] = {}
     for e in entries:
         counts[e["collection"]] = counts.get(e["collection"], 0) + 1
@@ -114,13 +144,15 @@ def test_read_changes_seed_load_has_an_entry_per_record(client: TestClient, seed
     order = [e["collection"] for e in entries]
     assert order.index("meetings") > order.index("people")
     assert order.index("directives") > order.index("participants")
+    # Shortcomings before the directives whose `addresses` name them (app.replay).
+    assert max(i for i, c in enumerate(order) if c == "shortcomings") < order.index("directives")
     for e in entries:
         if e["collection"] == "citations":
             continue
-        r = client.get(f"/api/v1/{e['collection']}/{e['record_id']}")
+        r = client.get(record_path(e))
         assert r.status_code == 200
-        assert r.json() == e["data"]
-        assert e["record_slug"] == e["data"]["slug"]
+        assert r.json() == e["data"]  # links included (a directive's assignees and addresses)
+        assert e["record_slug"] == e["data"].get("slug")
 
 
 def test_create_person_writes_an_entry_with_the_actor(client: TestClient, engine: Engine) -> None:
@@ -264,17 +296,296 @@ def test_delete_meeting_gives_each_deleted_record_an_entry(
     entries = after(client, before)
     assert {(e["action"], e["actor"]) for e in entries} == {("delete", "writer")}
     assert all(e["data"] is None for e in entries)
-    slugs = {(e["collection"], e["record_slug"]) for e in entries}
-    expected = {("meetings", m.slug)}
+    slugs = sorted((e["collection"], e["record_slug"] or "") for e in entries)
+    expected = [("meetings", m.slug)]
     for kind in ("participants", "directives", "shortcomings", "findings"):
-        expected |= {(kind, item.slug) for item in getattr(m, kind)}
-    expected |= {("citations", f"{m.slug}/{c.document}") for c in m.documents}
-    assert slugs == expected
-    assert len(entries) == len(expected)
+        expected += [(kind, item.slug) for item in getattr(m, kind)]
+    expected += [("assignees", a.slug or "") for d in m.directives for a in d.assignees]
+    expected += [("citations", f"{m.slug}/{c.document}") for c in m.documents]
+    assert slugs == sorted(expected)
     # Children first (directives before the participants who issued them), the meeting last.
     order = [e["collection"] for e in entries]
     assert order[-1] == "meetings"
     assert max(i for i, c in enumerate(order) if c == "directives") < order.index("participants")
+
+
+# --- the links in the feed ------------------------------------------------------------------------
+
+LATER = dt.datetime(2031, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+D3 = "/api/v1/directives/3"
+
+
+def ok(r: Any, status: int = 200) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    body: dict[str, Any] = r.json() if r.content else {}
+    return body
+
+
+def if_match(client: TestClient, auth: dict[str, str], path: str) -> dict[str, str]:
+    return {**auth, "If-Match": client.get(path).headers["etag"]}
+
+
+def test_create_assignee_writes_entries_for_it_and_its_directive(
+    client: TestClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.writes.utcnow", lambda: LATER)
+    before = last(client)
+    body = {"role": "lead", "organization": "Sở Tư pháp", "source_quote": "giao Sở Tư pháp chủ trì"}
+    assignee = ok(client.post(f"{D3}/assignees", json=body, headers=auth), 201)
+    entries = after(client, before)
+    assert kinds(entries) == [("assignees", "create", assignee["id"]), ("directives", "update", 3)]
+    assert {(e["actor"], e["at"]) for e in entries} == {("writer", "2031-02-03T04:05:06Z")}
+    assert entries[0]["data"] == assignee
+    directive = entries[1]["data"]
+    assert directive["assignees"][-1] == assignee
+    assert directive["updated_at"] == "2031-02-03T04:05:06Z"
+    assert_entries_are_the_api_answers(client, entries)
+
+
+def test_update_and_delete_assignee_write_entries_for_its_directive(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    made = client.post(f"{D3}/assignees", json={"role": "lead", "organization": "Sở Nội vụ"}, headers=auth)
+    path = made.headers["location"]
+    before = last(client)
+    changed = ok(client.patch(path, json={"role": "monitoring"}, headers=if_match(client, auth, path)))
+    entries = after(client, before)
+    assert kinds(entries) == [("assignees", "update", changed["id"]), ("directives", "update", 3)]
+    assert entries[0]["data"]["role"] == "monitoring"
+    assert_entries_are_the_api_answers(client, entries)
+
+    before = last(client)
+    ok(client.delete(path, headers=if_match(client, auth, path)), 204)
+    entries = after(client, before)
+    assert kinds(entries) == [("assignees", "delete", changed["id"]), ("directives", "update", 3)]
+    assert {e["actor"] for e in entries} == {"writer"}
+    assert entries[0]["data"] is None
+    assert changed["id"] not in [a["id"] for a in entries[1]["data"]["assignees"]]
+    assert_entries_are_the_api_answers(client, entries)
+
+
+def test_create_directive_with_addresses_writes_entries_for_the_shortcomings(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    before = last(client)
+    directive = ok(
+        client.post("/api/v1/directives", json=new_directive(client, addresses=[1]), headers=auth), 201
+    )
+    entries = after(client, before)
+    assert kinds(entries) == [("directives", "create", directive["id"]), ("shortcomings", "update", 1)]
+    assert directive["id"] in entries[1]["data"]["addressed_by"]
+    assert entries[1]["data"]["updated_at"] == directive["updated_at"]  # touched by the write
+    assert_entries_are_the_api_answers(client, entries)
+
+
+def test_update_directive_addresses_writes_entries_for_the_shortcomings_changed(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    old = set(client.get(D3).json()["addresses"])
+    before = last(client)
+    ok(client.patch(D3, json={"addresses": [1, 3]}, headers=if_match(client, auth, D3)))
+    entries = after(client, before)
+    assert kinds(entries) == [("directives", "update", 3)] + [
+        ("shortcomings", "update", i) for i in sorted(old ^ {1, 3})
+    ]
+    assert_entries_are_the_api_answers(client, entries)
+
+    before = last(client)
+    ok(client.patch(D3, json={"addresses": []}, headers=if_match(client, auth, D3)))
+    entries = after(client, before)
+    assert kinds(entries) == [
+        ("directives", "update", 3),
+        ("shortcomings", "update", 1),
+        ("shortcomings", "update", 3),
+    ]
+    assert all(3 not in e["data"]["addressed_by"] for e in entries[1:])
+    assert_entries_are_the_api_answers(client, entries)
+
+    before = last(client)  # the same list again: nothing changes, nothing is written
+    ok(client.patch(D3, json={"addresses": []}, headers=if_match(client, auth, D3)))
+    assert after(client, before) == []
+
+
+def test_delete_shortcoming_writes_updates_of_the_directives_that_addressed_it(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    shortcoming = ok(client.post("/api/v1/shortcomings", json=NEW_SHORTCOMING, headers=auth), 201)
+    addresses = client.get(D3).json()["addresses"]
+    ok(
+        client.patch(
+            D3, json={"addresses": [*addresses, shortcoming["id"]]}, headers=if_match(client, auth, D3)
+        )
+    )
+    path = f"/api/v1/shortcomings/{shortcoming['id']}"
+    before = last(client)
+    ok(client.delete(path, headers=if_match(client, auth, path)), 204)
+    entries = after(client, before)
+    assert kinds(entries) == [("directives", "update", 3), ("shortcomings", "delete", shortcoming["id"])]
+    assert entries[0]["data"]["addresses"] == addresses
+    assert_entries_are_the_api_answers(client, entries)
+
+
+def test_delete_directive_gives_its_links_entries(client: TestClient, auth: dict[str, str]) -> None:
+    directive = ok(
+        client.post("/api/v1/directives", json=new_directive(client, addresses=[1]), headers=auth), 201
+    )
+    d = f"/api/v1/directives/{directive['id']}"
+    assignee = ok(
+        client.post(f"{d}/assignees", json={"role": "lead", "organization": "Sở Y tế"}, headers=auth), 201
+    )
+    meeting = ok(client.post("/api/v1/meetings", json=NEW_MEETING, headers=auth), 201)
+    review = ok(
+        client.post(
+            f"/api/v1/meetings/{meeting['id']}/reviews",
+            json={"directive_id": directive["id"], "outcome": "Chưa hoàn thành"},
+            headers=auth,
+        ),
+        201,
+    )
+    before = last(client)
+    ok(client.delete(d, headers=if_match(client, auth, d)), 204)
+    entries = after(client, before)
+    assert kinds(entries) == [
+        ("assignees", "delete", assignee["id"]),
+        ("reviews", "delete", review["id"]),
+        ("shortcomings", "update", 1),
+        ("directives", "delete", directive["id"]),
+    ]
+    assert directive["id"] not in entries[2]["data"]["addressed_by"]
+    assert_entries_are_the_api_answers(client, entries)
+
+
+def test_delete_meeting_gives_entries_for_its_reviews_and_updates_only_records_that_stay(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    meeting = ok(client.post("/api/v1/meetings", json=NEW_MEETING, headers=auth), 201)
+    review = ok(
+        client.post(
+            f"/api/v1/meetings/{meeting['id']}/reviews",
+            json={"directive_id": 3, "outcome": "Đạt"},
+            headers=auth,
+        ),
+        201,
+    )
+    shortcoming = ok(
+        client.post(
+            "/api/v1/shortcomings", json={**NEW_SHORTCOMING, "meeting_id": meeting["id"]}, headers=auth
+        ),
+        201,
+    )
+    part = ok(
+        client.post(
+            "/api/v1/participants",
+            json={
+                "slug": "test-meeting-vo-thanh-hao",
+                "meeting_id": meeting["id"],
+                "person_id": 1,
+                "title": "Bí thư",
+                "role": "chair",
+                "source_quote": "trích dẫn",
+            },
+            headers=auth,
+        ),
+        201,
+    )
+    own = ok(
+        client.post(
+            "/api/v1/directives",
+            json=new_directive(
+                client, meeting_id=meeting["id"], issued_by=part["id"], addresses=[shortcoming["id"]]
+            ),
+            headers=auth,
+        ),
+        201,
+    )
+    addresses = client.get(D3).json()["addresses"]
+    ok(
+        client.patch(
+            D3, json={"addresses": [*addresses, shortcoming["id"]]}, headers=if_match(client, auth, D3)
+        )
+    )
+    m = f"/api/v1/meetings/{meeting['id']}"
+    before = last(client)
+    ok(client.delete(m, headers=if_match(client, auth, m)), 204)
+    entries = after(client, before)
+    # The shortcoming is unlinked from its own meeting's directive before both go: no update
+    # entry for it, only its tombstone; the seeded directive that addressed it stays, updated.
+    assert kinds(entries) == [
+        ("reviews", "delete", review["id"]),
+        ("directives", "delete", own["id"]),
+        ("directives", "update", 3),
+        ("shortcomings", "delete", shortcoming["id"]),
+        ("participants", "delete", part["id"]),
+        ("meetings", "delete", meeting["id"]),
+    ]
+    assert entries[2]["data"]["addresses"] == addresses
+    assert_entries_are_the_api_answers(client, entries)
+
+
+def test_create_and_delete_review_write_entries(client: TestClient, auth: dict[str, str]) -> None:
+    meeting = ok(client.post("/api/v1/meetings", json=NEW_MEETING, headers=auth), 201)
+    before = last(client)
+    r = client.post(
+        f"/api/v1/meetings/{meeting['id']}/reviews",
+        json={"directive_id": 3, "outcome": "Đã đăng ký làm việc với các sở, ngành"},
+        headers=auth,
+    )
+    review = ok(r, 201)
+    (entry,) = after(client, before)  # a directive does not show its reviews: no update of it
+    assert (entry["collection"], entry["action"], entry["record_id"], entry["record_slug"]) == (
+        "reviews",
+        "create",
+        review["id"],
+        None,
+    )
+    assert entry["data"] == review
+    before = last(client)
+    ok(client.delete(r.headers["location"], headers={**auth, "If-Match": r.headers["etag"]}), 204)
+    (entry,) = after(client, before)
+    assert (entry["collection"], entry["action"], entry["actor"], entry["data"]) == (
+        "reviews",
+        "delete",
+        "writer",
+        None,
+    )
+
+
+def test_create_and_delete_citation_write_entries(client: TestClient, auth: dict[str, str]) -> None:
+    meeting = ok(client.post("/api/v1/meetings", json=NEW_MEETING, headers=auth), 201)
+    document = client.get("/api/v1/documents/2").json()
+    before = last(client)
+    body = {"document_id": 2, "source_quote": "Nghị quyết số 19-NQ/TW"}
+    r = client.post(f"/api/v1/meetings/{meeting['id']}/documents", json=body, headers=auth)
+    assert r.status_code == 201, r.text
+    (entry,) = after(client, before)
+    assert entry == {
+        **entry,
+        "collection": "citations",
+        "record_id": None,
+        "record_slug": f"test-meeting/{document['slug']}",
+        "action": "create",
+        "actor": "writer",
+        "data": {"meeting_id": meeting["id"], "document_id": 2, "source_quote": "Nghị quyết số 19-NQ/TW"},
+    }
+    before = last(client)
+    ok(client.delete(r.headers["location"], headers={**auth, "If-Match": r.headers["etag"]}), 204)
+    (entry,) = after(client, before)
+    assert (entry["collection"], entry["action"], entry["actor"], entry["record_slug"], entry["data"]) == (
+        "citations",
+        "delete",
+        "writer",
+        f"test-meeting/{document['slug']}",
+        None,
+    )
+
+
+def test_failed_link_write_writes_no_entry(client: TestClient, auth: dict[str, str]) -> None:
+    before = last(client)
+    r = client.post(f"{D3}/assignees", json={"role": "lead"}, headers=auth)  # neither person nor org
+    assert r.status_code == 422
+    r = client.patch(D3, json={"addresses": [1, 4242]}, headers=if_match(client, auth, D3))
+    assert r.status_code == 422
+    assert after(client, before) == []
 
 
 # --- reading the feed -----------------------------------------------------------------------------
@@ -503,6 +814,23 @@ def answers(engine: Engine) -> dict[str, Any]:
                 out[f"meeting/{m['id']}/{nested}"] = walk(client, f"/api/v1/meetings/{m['id']}/{nested}")
         for d in out["documents"]:
             out[f"document/{d['id']}/meetings"] = walk(client, f"/api/v1/documents/{d['id']}/meetings")
+        for m in out["meetings"]:
+            out[f"meeting/{m['id']}/reviews"] = reviews = walk(client, f"/api/v1/meetings/{m['id']}/reviews")
+            for item in reviews:
+                r = client.get(f"/api/v1/meetings/{m['id']}/reviews/{item['id']}")
+                out[f"review/{item['id']}"] = (r.status_code, r.json(), r.headers["etag"])
+            for c in out[f"meeting/{m['id']}/documents"]:
+                r = client.get(f"/api/v1/meetings/{m['id']}/documents/{c['id']}")
+                out[f"citation/{m['id']}/{c['id']}"] = (r.status_code, r.json(), r.headers["etag"])
+        for d in out["directives"]:
+            out[f"directive/{d['id']}/reviews"] = walk(client, f"/api/v1/directives/{d['id']}/reviews")
+            out[f"directive/{d['id']}/assignees"] = assignees = walk(
+                client, f"/api/v1/directives/{d['id']}/assignees"
+            )
+            for item in assignees:
+                r = client.get(f"/api/v1/directives/{d['id']}/assignees/{item['id']}")
+                out[f"assignee/{item['id']}"] = (r.status_code, r.json(), r.headers["etag"])
+        out["stats"] = client.get("/api/v1/stats").json()
         for q in ("dang ky", "quach thi", "so hoa", "ha tang so", "vo thanh hao"):
             out[f"search/{q}"] = [
                 (h["type"], h["id"], h["title"])
@@ -562,7 +890,7 @@ def edit_through_the_api(client: TestClient, auth: dict[str, str]) -> None:
         ),
         201,
     )
-    ok(
+    shortcoming = ok(
         client.post(
             "/api/v1/shortcomings", json={**NEW_SHORTCOMING, "meeting_id": meeting["id"]}, headers=auth
         ),
@@ -596,6 +924,7 @@ def edit_through_the_api(client: TestClient, auth: dict[str, str]) -> None:
             doc, json={"title": "Kế hoạch phát triển hạ tầng số"}, headers={**auth, "If-Match": etag(doc)}
         )
     )
+    edit_links(client, auth, meeting, person, directive, shortcoming, document)
     f = f"/api/v1/findings/{finding['id']}"
     ok(client.delete(f, headers={**auth, "If-Match": etag(f)}), 204)
     ok(client.delete(doc, headers={**auth, "If-Match": etag(doc)}), 204)
@@ -603,6 +932,88 @@ def edit_through_the_api(client: TestClient, auth: dict[str, str]) -> None:
     ok(client.patch(seeded, json={"status": "cancelled"}, headers={**auth, "If-Match": etag(seeded)}))
     ok(client.delete("/api/v1/meetings/1", headers={**auth, "If-Match": etag("/api/v1/meetings/1")}), 204)
     ok(client.delete("/api/v1/people/2", headers={**auth, "If-Match": etag("/api/v1/people/2")}), 204)
+
+
+def edit_links(
+    client: TestClient,
+    auth: dict[str, str],
+    meeting: dict[str, Any],
+    person: dict[str, Any],
+    directive: dict[str, Any],
+    shortcoming: dict[str, Any],
+    document: dict[str, Any],
+) -> None:
+    """Link writes of every kind: assignees, addresses, reviews and citations (some of them
+    on the seeded meeting 1, which edit_through_the_api then deletes with all it has)."""
+
+    def etag(path: str) -> dict[str, str]:
+        return if_match(client, auth, path)
+
+    d = f"/api/v1/directives/{directive['id']}"
+    ok(client.post(f"{d}/assignees", json={"role": "lead", "person_id": person["id"]}, headers=auth), 201)
+    org = client.post(
+        f"{d}/assignees", json={"role": "coordinating", "organization": "Sở Tài chính"}, headers=auth
+    )
+    ok(org, 201)
+    ok(
+        client.patch(
+            org.headers["location"], json={"role": "monitoring"}, headers=etag(org.headers["location"])
+        )
+    )
+    gone = ok(
+        client.post(f"{D3}/assignees", json={"role": "lead", "organization": "Sở Nội vụ"}, headers=auth), 201
+    )
+    ok(client.delete(f"{D3}/assignees/{gone['id']}", headers=etag(f"{D3}/assignees/{gone['id']}")), 204)
+    ok(
+        client.post(
+            f"{D3}/assignees", json={"role": "monitoring", "organization": "Ủy ban MTTQ"}, headers=auth
+        ),
+        201,
+    )
+    # addresses: the new directive and a seeded one answer the new shortcoming; another one
+    # answered, then deleted; and one of the seed's shortcomings.
+    other = ok(
+        client.post(
+            "/api/v1/shortcomings",
+            json={**NEW_SHORTCOMING, "slug": "new-shortcoming-2", "meeting_id": meeting["id"]},
+            headers=auth,
+        ),
+        201,
+    )
+    ok(client.patch(d, json={"addresses": [shortcoming["id"], other["id"], 1]}, headers=etag(d)))
+    ok(client.patch(D3, json={"addresses": [shortcoming["id"]]}, headers=etag(D3)))
+    o = f"/api/v1/shortcomings/{other['id']}"
+    ok(client.delete(o, headers=etag(o)), 204)
+    # reviews: of a seeded directive (deleted with meeting 1), and of the new directive by a
+    # still later meeting (kept); one made and deleted.
+    reviews = f"/api/v1/meetings/{meeting['id']}/reviews"
+    ok(client.post(reviews, json={"directive_id": 3, "outcome": "Đã làm việc với các sở"}, headers=auth), 201)
+    r = client.post(reviews, json={"directive_id": 4, "outcome": "Chưa rà soát"}, headers=auth)
+    ok(r, 201)
+    ok(client.delete(r.headers["location"], headers=etag(r.headers["location"])), 204)
+    later = ok(
+        client.post(
+            "/api/v1/meetings",
+            json={**NEW_MEETING, "slug": "test-meeting-2", "date": "2030-06-01", "starts_at": None},
+            headers=auth,
+        ),
+        201,
+    )
+    ok(
+        client.post(
+            f"/api/v1/meetings/{later['id']}/reviews",
+            json={"directive_id": directive["id"], "outcome": "Hoàn thành đúng hạn", "source_quote": "trích"},
+            headers=auth,
+        ),
+        201,
+    )
+    # citations: the seed's document 2 cited (kept); the new document cited then withdrawn
+    # (edit_through_the_api then deletes the document).
+    cites = f"/api/v1/meetings/{meeting['id']}/documents"
+    ok(client.post(cites, json={"document_id": 2, "source_quote": "Nghị quyết số 19"}, headers=auth), 201)
+    c = client.post(cites, json={"document_id": document["id"], "source_quote": "Kế hoạch"}, headers=auth)
+    ok(c, 201)
+    ok(client.delete(c.headers["location"], headers={**auth, "If-Match": c.headers["etag"]}), 204)
 
 
 def test_replay_changes_into_an_empty_database_gives_the_same_answers(
@@ -631,8 +1042,15 @@ def test_replay_changes_into_an_empty_database_gives_the_same_answers(
     assert got.keys() == expected.keys()
     for key in expected:
         assert got[key] == expected[key], key
-    assert expected["meetings"]  # the new meeting, the seeded one deleted
-    assert [m["slug"] for m in expected["meetings"]] == ["test-meeting"]
+    assert expected["meetings"]  # the new meetings, the seeded one deleted
+    assert sorted(m["slug"] for m in expected["meetings"]) == ["test-meeting", "test-meeting-2"]
+    # The links the edits left are there to compare (and were replayed).
+    directive = next(d for d in expected["directives"] if d["slug"] == "test-meeting-so-hoa")
+    assert [a["role"] for a in directive["assignees"]] == ["lead", "monitoring"]
+    assert len(directive["addresses"]) == 1
+    assert len(expected[f"directive/{directive['id']}/reviews"]) == 1
+    collections = {e["collection"] for e in expected["changes"]}
+    assert {"assignees", "reviews", "citations"} <= collections
 
     # Again: nothing new to apply. And the copy takes new records with new ids.
     assert replay(replica, read_file(saved)).applied == 0
@@ -713,3 +1131,87 @@ def test_load_seed_merge_writes_update_entries_and_replays(
     assert reworded["data"]["text"] == "rà soát quy hoạch cán bộ kỹ lưỡng"
     assert replay(replica, iter(feed(client))).applied == len(feed(client))
     assert answers(replica) == answers(engine)
+
+
+def test_record_seed_gives_entries_for_the_links_a_load_made(
+    client: TestClient, auth: dict[str, str], engine: Engine, replica: Engine
+) -> None:
+    # As app.seeding.load_seed does: mark, write rows (here by hand: a new assignee of an old
+    # directive, a new directive addressing an old shortcoming, a review), then record_seed.
+    meeting = ok(client.post("/api/v1/meetings", json=NEW_MEETING, headers=auth), 201)
+    issued_by = client.get("/api/v1/directives/1").json()["issued_by"]
+    before = last(client)
+    now = dt.datetime(2031, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+    stamps = {"created_at": now, "updated_at": now}
+    with writer(engine).begin() as conn:
+        mark = changes.seed_mark(conn)
+        assignee_id = conn.execute(
+            insert(assignee_t)
+            .values(
+                directive_id=3,
+                role="coordinating",
+                organization="Sở Tài chính",
+                organization_folded="so tai chinh",
+                **stamps,
+            )
+            .returning(assignee_t.c.id)
+        ).scalar_one()
+        directive_id = conn.execute(
+            insert(directive_t)
+            .values(
+                slug="ben-tre-2018-03-20-nq18-19-moi",
+                meeting_id=1,
+                issued_by=issued_by,
+                text="Rà soát lại kế hoạch",
+                addressees=[],
+                status="open",
+                source_quote="trích dẫn",
+                **stamps,
+            )
+            .returning(directive_t.c.id)
+        ).scalar_one()
+        conn.execute(insert(addresses_t).values(directive_id=directive_id, shortcoming_id=1))
+        review_id = conn.execute(
+            insert(review_t)
+            .values(meeting_id=meeting["id"], directive_id=3, outcome="Đạt", **stamps)
+            .returning(review_t.c.id)
+        ).scalar_one()
+        written = changes.record_seed(conn, mark, "seed:links.json")
+    entries = after(client, before)
+    assert written == len(entries)
+    assert kinds(entries) == [
+        ("shortcomings", "update", 1),  # a new directive addresses it
+        ("directives", "create", directive_id),
+        ("directives", "update", 3),  # a new assignee
+        ("assignees", "create", assignee_id),
+        ("reviews", "create", review_id),
+    ]
+    assert {e["actor"] for e in entries} == {"seed:links.json"}
+    assert entries[0]["data"]["updated_at"] == entries[0]["at"]  # touched by the load
+    assert entries[1]["data"]["addresses"] == [1]
+    assert assignee_id in [a["id"] for a in entries[2]["data"]["assignees"]]
+    assert_entries_are_the_api_answers(client, entries)
+    # And a copy replaying the feed has the links.
+    replay(replica, iter(feed(client)))
+    assert answers(replica) == answers(engine)
+
+
+def test_record_seed_keeps_the_loaders_updated_at_and_writes_one_entry_per_record(
+    client: TestClient, engine: Engine
+) -> None:
+    # The loader reports directive 3 as updated (its links changed; it set updated_at itself).
+    before = last(client)
+    then = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    with writer(engine).begin() as conn:
+        mark = changes.seed_mark(conn)
+        assignee_id = conn.execute(
+            insert(assignee_t)
+            .values(directive_id=3, role="lead", organization="Sở Y tế", created_at=then, updated_at=then)
+            .returning(assignee_t.c.id)
+        ).scalar_one()
+        conn.execute(update(directive_t).where(directive_t.c.id == 3).values(updated_at=then))
+        changes.record_seed(conn, mark, "seed:x.json", updated={"directives": [3]})
+    entries = after(client, before)
+    assert kinds(entries) == [("directives", "update", 3), ("assignees", "create", assignee_id)]
+    assert entries[0]["data"]["updated_at"] == "2030-01-02T03:04:05Z"
+    assert_entries_are_the_api_answers(client, entries)

@@ -42,11 +42,13 @@ class ChangePublic(SQLModel):
     seq: int = Field(description="Position in the feed: strictly increasing in commit order, with gaps.")
     collection: str = Field(
         description="The collection of the record (`meetings`, `people`, `participants`, `directives`, "
-        "`shortcomings`, `findings`, `documents`), or `citations` for a meeting citing a document."
+        "`shortcomings`, `findings`, `documents`, `assignees` (a directive's), `reviews` (a meeting's)), "
+        "or `citations` for a meeting citing a document."
     )
     record_id: int | None = Field(description="The record's id (null for a citation, which has none).")
     record_slug: str | None = Field(
-        description="The record's slug; for a citation `<meeting slug>/<document slug>`."
+        description="The record's slug (null for a review, which has none); for a citation "
+        "`<meeting slug>/<document slug>`."
     )
     action: ChangeAction
     actor: str = Field(description="Name of the API key that made the change, or `seed:<file>` for a load.")

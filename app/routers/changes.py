@@ -47,7 +47,7 @@ def read_changes(
             pattern=r"^[a-z_]+$",
             max_length=40,
             description="Only the entries of this collection (`meetings`, `people`, `participants`, "
-            "`directives`, `shortcomings`, `findings`, `documents`, `citations`).",
+            "`directives`, `shortcomings`, `findings`, `documents`, `assignees`, `reviews`, `citations`).",
             examples=["directives"],
         ),
     ] = None,

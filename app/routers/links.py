@@ -202,7 +202,7 @@ def delete_directive_assignee(
 ) -> None:
     with engine.connect() as conn:
         assignee_id = _assignee_id(conn, parent_id(conn, DIRECTIVES, ref), assignee_ref)
-    remove(engine, ASSIGNEE_WRITES, str(assignee_id), if_match)
+    remove(engine, ASSIGNEE_WRITES, str(assignee_id), if_match, principal=key)
 
 
 # --- reviews --------------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ def delete_meeting_review(
 ) -> None:
     with engine.connect() as conn:
         found = _review_id(conn, parent_id(conn, MEETINGS, ref), review_id)
-    remove(engine, REVIEW_WRITES, str(found), if_match)
+    remove(engine, REVIEW_WRITES, str(found), if_match, principal=key)
 
 
 # --- citations ------------------------------------------------------------------------------------
@@ -376,4 +376,4 @@ def delete_meeting_document(
     with engine.connect() as conn:
         meeting_id = parent_id(conn, MEETINGS, ref)
         document_id = parent_id(conn, DOCUMENTS, document_ref)
-    uncite(engine, meeting_id, document_id, if_match)
+    uncite(engine, meeting_id, document_id, if_match, principal=key)
