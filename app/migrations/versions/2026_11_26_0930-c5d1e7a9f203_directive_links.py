@@ -1,7 +1,7 @@
 """Links between records: directive_assignee, directive_shortcoming, directive_review
 
 Revision ID: c5d1e7a9f203
-Revises: b3e8d2a41f60
+Revises: d7e2f4b8c1a6
 Create Date: 2026-11-26 09:30:00+00:00
 
 directive_assignee: who must act on a directive (an organization, or a person),
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "c5d1e7a9f203"
-down_revision: str | Sequence[str] | None = "b3e8d2a41f60"
+down_revision: str | Sequence[str] | None = "d7e2f4b8c1a6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
