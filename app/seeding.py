@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from app.seed_schema import (
     PersonSeed,
     SeedError,
     SeedFile,
+    SeedStream,
 )
 from app.text import fold
 
@@ -258,17 +260,24 @@ def _by_slug(conn: Connection, stmt: Any, slug_column: Any, slugs: Sequence[str]
         yield from conn.execute(stmt.where(slug_column.in_(chunk))).mappings()
 
 
-def _present(conn: Connection, seed: SeedFile) -> _Present:
+def _present(conn: Connection, people: Sequence[PersonSeed], documents: Sequence[DocumentSeed]) -> _Present:
+    """The people and documents of the file that the database has (meetings: see _present_meetings)."""
     found = _Present()
-    for row in _by_slug(conn, export.PEOPLE, export.person_t.c.slug, [p.slug for p in seed.people]):
+    for row in _by_slug(conn, export.PEOPLE, export.person_t.c.slug, [p.slug for p in people]):
         found.people[row["slug"]] = (row["id"], export.person_seed(row))
-    for row in _by_slug(conn, export.DOCUMENTS, export.document_t.c.slug, [d.slug for d in seed.documents]):
+    for row in _by_slug(conn, export.DOCUMENTS, export.document_t.c.slug, [d.slug for d in documents]):
         found.documents[row["slug"]] = (row["id"], export.document_seed(row))
-    for row in _by_slug(conn, export.MEETINGS, export.meeting_t.c.slug, [m.slug for m in seed.meetings]):
+    return found
+
+
+def _present_meetings(conn: Connection, found: _Present, meetings: Sequence[MeetingSeed]) -> None:
+    """The database's records of a chunk of the file's meetings, in `found` (replacing the last chunk's)."""
+    found.meetings, found.children, found.citations, found.persons_in = {}, {}, {}, {}
+    for row in _by_slug(conn, export.MEETINGS, export.meeting_t.c.slug, [m.slug for m in meetings]):
         found.meetings[row["slug"]] = (row["id"], export.meeting_seed(row))
     for kind in _RECORD_KINDS:
         stmt, table, build, _ = export.CHILDREN[kind]
-        slugs = [item.slug for m in seed.meetings for item in getattr(m, kind)]
+        slugs = [item.slug for m in meetings for item in getattr(m, kind)]
         # Which of the slugs the database has, then the whole records of those only.
         known = {row["id"] for row in _by_slug(conn, select(table.c.id, table.c.slug), table.c.slug, slugs)}
         found.children[kind] = {}
@@ -284,14 +293,14 @@ def _present(conn: Connection, seed: SeedFile) -> _Present:
         stmt = export.PARTICIPANTS.where(export.participant_t.c.meeting_id.in_(chunk))
         for row in conn.execute(stmt).mappings():
             found.persons_in.setdefault(row["meeting_id"], {})[row["person_slug"]] = row["slug"]
-    return found
 
 
-def _conflicts(seed: SeedFile, present: _Present) -> list[str]:
+def _conflicts(meetings: Sequence[MeetingSeed], present: _Present, start: int = 0) -> list[str]:
     """Records of the file that cannot be merged: a slug the database gives to a record of
-    another meeting, or a person who already takes part in the meeting under another slug."""
+    another meeting, or a person who already takes part in the meeting under another slug.
+    `meetings` are a chunk of the file's, the first at index `start`."""
     problems: list[str] = []
-    for m_i, m in enumerate(seed.meetings):
+    for m_i, m in enumerate(meetings, start):
         meeting_id = present.meetings[m.slug][0] if m.slug in present.meetings else None
         for kind in _RECORD_KINDS:
             for i, item in enumerate(getattr(m, kind)):
@@ -477,14 +486,58 @@ class _Merge:
                 self.citations_created.extend((meeting_id, documents[c.document]) for c in new)
 
 
+CHUNK_MEETINGS = 500  # meetings merged per round of look-ups, search rows and change entries
+
+
+def _batched(items: Iterator[MeetingSeed], size: int) -> Iterator[list[MeetingSeed]]:
+    while batch := list(itertools.islice(items, size)):
+        yield batch
+
+
+def _flush(conn: Connection, merge: _Merge, mark: dict[str, int], actor: str) -> dict[str, int]:
+    """Write the search rows and the change-feed entries of the records merged since `mark`
+    (the ids above it are this load's); the next mark."""
+    if not merge.write:
+        return mark
+    if merge.new_search:
+        conn.execute(insert(search_t), merge.new_search)
+        merge.new_search = []
+    # an entry per record created or updated, and per citation made or changed
+    changes.record_seed(
+        conn,
+        mark,
+        actor,
+        updated=merge.updated,
+        citations_created=merge.citations_created,
+        citations_updated=merge.citations_updated,
+    )
+    merge.updated, merge.citations_created, merge.citations_updated = {}, [], []
+    return changes.seed_mark(conn)
+
+
+def _tune(conn: Connection) -> None:
+    """A larger page cache for this connection while it loads (SQLite; undone in _untune)."""
+    if is_sqlite(conn.engine):
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+
+
+def _untune(conn: Connection) -> None:
+    if is_sqlite(conn.engine):
+        conn.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default (2 MiB)
+
+
+LOAD_CACHE_KIB = 64 * 1024
+
+
 def load_seed(
     engine: Engine,
-    seed: SeedFile,
+    seed: SeedFile | SeedStream,
     *,
     only_if_empty: bool = False,
-    file: str | Path = "<seed>",
+    file: str | Path | None = None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    chunk: int = CHUNK_MEETINGS,
 ) -> LoadReport:
     """Merge a seed file into the database by slug (stable ids).
 
@@ -494,44 +547,78 @@ def load_seed(
     are kept. Everything happens in one write transaction: on any error nothing is
     kept, and loading the same file twice changes nothing the second time.
 
+    `seed` is a whole validated file (read_seed) or a stream (open_seed), read meeting by
+    meeting: the meetings are merged `chunk` at a time (one round of look-ups, then their
+    search rows and change-feed entries), so memory stays flat whatever the file's size. A
+    problem anywhere in a streamed file raises SeedError at its end, and nothing is kept.
+
     A record whose slug the database gives to a record of another meeting, or a
     participant for a person already in the meeting under another slug, raises
-    SeedError naming their JSON paths (`file` is the name used in its report).
-    `dry_run` counts what would be created, updated and left unchanged, and writes
-    nothing. `progress` is called with 1 after each meeting.
+    SeedError naming their JSON paths (`file` is the name used in its report; by default
+    the stream's path). `dry_run` counts what would be created, updated and left
+    unchanged, and writes nothing. `progress` is called with 1 after each meeting.
     """
+    stream = seed if isinstance(seed, SeedStream) else None
+    if file is None:
+        file = stream.path if stream is not None else "<seed>"
+    actor = f"seed:{Path(file).name}"
     report = LoadReport(dry_run=dry_run)
     with (engine if dry_run else writer(engine)).begin() as conn:
         _lock(conn)
         if only_if_empty and conn.execute(select(func.count()).select_from(t(Meeting))).scalar_one():
             return report
-        mark = changes.seed_mark(conn)  # the change feed: see the end
-        present = _present(conn, seed)
-        conflicts = _conflicts(seed, present)
+        _tune(conn)
+        try:
+            _load(conn, seed, stream, report, file, actor, progress, chunk)
+        finally:
+            _untune(conn)
+    return report
+
+
+def _load(
+    conn: Connection,
+    seed: SeedFile | SeedStream,
+    stream: SeedStream | None,
+    report: LoadReport,
+    file: str | Path,
+    actor: str,
+    progress: Callable[[int], None] | None,
+    chunk: int,
+) -> None:
+    """load_seed's body, in its transaction."""
+    if stream is not None and stream.problems:  # in the people or documents: write nothing
+        for _ in stream.meetings():
+            pass
+        stream.finish()
+    mark = changes.seed_mark(conn)  # the change feed: see _flush
+    present = _present(conn, seed.people, seed.documents)
+    names = {p.slug: p.full_name for p in seed.people}
+    merge = _Merge(conn, present, report, names)
+    people = merge.records("people", seed.people, present.people, _person_row)
+    renamed = [p.slug for p in seed.people if p.slug in present.people and present.people[p.slug][1] != p]
+    merge.people_renamed(people, renamed)
+    documents = merge.records("documents", seed.documents, present.documents, _document_row)
+    mark = _flush(conn, merge, mark, actor)
+    conflicts: list[str] = []
+    done = 0
+    meetings = seed.meetings() if isinstance(seed, SeedStream) else iter(seed.meetings)
+    for batch in _batched(meetings, chunk):
+        if stream is not None and stream.problems:
+            continue  # read on for the file's other problems; nothing more is written
+        _present_meetings(conn, present, batch)
+        conflicts += _conflicts(batch, present, done)
+        done += len(batch)
         if conflicts:
-            raise SeedError(file, conflicts)
-        names = {p.slug: p.full_name for p in seed.people}
-        merge = _Merge(conn, present, report, names)
-        people = merge.records("people", seed.people, present.people, _person_row)
-        renamed = [p.slug for p in seed.people if p.slug in present.people and present.people[p.slug][1] != p]
-        merge.people_renamed(people, renamed)
-        documents = merge.records("documents", seed.documents, present.documents, _document_row)
-        for m in seed.meetings:
+            continue  # look on for other conflicts; nothing more is written
+        for m in batch:
             merge.meeting(m, people, documents)
             if progress is not None:
                 progress(1)
-        if merge.new_search:
-            conn.execute(insert(t(SearchDocument)), merge.new_search)
-        if merge.write:  # an entry per record created or updated, and per citation made or changed
-            changes.record_seed(
-                conn,
-                mark,
-                f"seed:{Path(file).name}",
-                updated=merge.updated,
-                citations_created=merge.citations_created,
-                citations_updated=merge.citations_updated,
-            )
-    return report
+        mark = _flush(conn, merge, mark, actor)
+    if stream is not None:
+        stream.finish()  # SeedError if any problem: the transaction is rolled back
+    if conflicts:
+        raise SeedError(file, conflicts)
 
 
 def _insert_links(
