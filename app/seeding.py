@@ -486,7 +486,7 @@ class _Merge:
                 self.citations_created.extend((meeting_id, documents[c.document]) for c in new)
 
 
-CHUNK_MEETINGS = 500  # meetings merged per round of look-ups, search rows and change entries
+CHUNK_MEETINGS = 200  # meetings merged per round of look-ups, search rows and change entries
 
 
 def _batched(items: Iterator[MeetingSeed], size: int) -> Iterator[list[MeetingSeed]]:
