@@ -17,17 +17,15 @@ from app.seed_schema import SeedError, SeedStream, json_schema, open_seed
 
 
 def _seed_check(args: argparse.Namespace) -> int:
-    meetings = directives = shortcomings = 0
-    with open_seed(args.file) as seed:  # streamed: meeting by meeting
-        for m in seed.meetings():
-            meetings += 1
-            directives += len(m.directives)
-            shortcomings += len(m.shortcomings)
+    counts = dict.fromkeys(("people", "documents", "meetings", "directives", "shortcomings"), 0)
+    with open_seed(args.file) as seed:  # streamed: record by record
+        for kind, record in seed.records():
+            counts[kind] += 1
+            if kind == "meetings":
+                counts["directives"] += len(record.directives)
+                counts["shortcomings"] += len(record.shortcomings)
         seed.finish()
-    print(
-        f"{args.file}: valid: {len(seed.people)} people, {len(seed.documents)} documents, "
-        f"{meetings} meetings, {directives} directives, {shortcomings} shortcomings"
-    )
+    print(f"{args.file}: valid: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return 0
 
 

@@ -242,15 +242,6 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
     return out or "$"
 
 
-def _unique(items: list[Any], where: str, problems: list[str]) -> set[str]:
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        if item.slug in seen:
-            problems.append(f"{where}[{i}].slug: duplicate slug '{item.slug}'")
-        seen.add(item.slug)
-    return seen
-
-
 _KINDS = ("participants", "directives", "shortcomings", "findings")
 
 
@@ -272,15 +263,26 @@ class References:
         self.people: set[str] = set()
         self.documents: set[str] = set()
         self._meetings: set[int] = set()
-        self._slugs: dict[str, set[int]] = {k: set() for k in _KINDS}
+        self._slugs: dict[str, set[int]] = {k: set() for k in _KINDS if k != "directives"}
         self._issued_on: dict[int, dt.date] = {}  # directive slug hash -> date of its meeting
         self._assignees: set[str | None] = set()
         self._addresses: list[tuple[str, str]] = []  # (path, shortcoming slug) not yet resolved
         self._reviews: list[tuple[str, str, dt.date]] = []  # (path, directive slug, meeting date)
 
     def header(self, people: list[PersonSeed], documents: list[DocumentSeed]) -> None:
-        self.people = _unique(people, "people", self.problems)
-        self.documents = _unique(documents, "documents", self.problems)
+        for i, person in enumerate(people):
+            self.record("people", i, person.slug)
+        for i, document in enumerate(documents):
+            self.record("documents", i, document.slug)
+
+    def record(self, kind: str, i: int, slug: str) -> bool:
+        """A person or a document (`kind` "people" or "documents"); False if its slug is a duplicate."""
+        seen = self.people if kind == "people" else self.documents
+        if slug in seen:
+            self.problems.append(f"{kind}[{i}].slug: duplicate slug '{slug}'")
+            return False
+        seen.add(slug)
+        return True
 
     def meeting(self, m_i: int, meeting: MeetingSeed) -> None:
         problems = self.problems
@@ -290,14 +292,15 @@ class References:
             problems.append(f"{base}.slug: duplicate slug '{meeting.slug}'")
         self._meetings.add(key)
         for kind in _KINDS:
-            seen = self._slugs[kind]
+            seen = self._slugs.get(kind, self._issued_on)  # directives: the keys of _issued_on
             for i, item in enumerate(getattr(meeting, kind)):
                 key = hash(item.slug)
                 if key in seen:
                     problems.append(f"{base}.{kind}[{i}].slug: duplicate slug '{item.slug}'")
-                seen.add(key)
-        for d in meeting.directives:
-            self._issued_on[hash(d.slug)] = meeting.date
+                if kind == "directives":
+                    self._issued_on[key] = meeting.date
+                else:
+                    self._slugs[kind].add(key)
         participants = {p.slug for p in meeting.participants}
         persons_here: set[str] = set()
         for i, p in enumerate(meeting.participants):
@@ -427,54 +430,29 @@ def _value(events: Iterator[tuple[str, str, Any]], key: str) -> Iterator[tuple[s
 class SeedStream:
     """A seed file read incrementally (ijson), for files too large to hold in memory.
 
-    Opening reads `schema_version`, `people` and `documents` (validated, in full: they are
-    small); :meth:`meetings` then yields each meeting as a validated :class:`MeetingSeed`, one
-    at a time, checking the cross-references as it goes (:class:`References`). A meeting with
-    a problem is not yielded; the problems (JSON paths and messages as :func:`read_seed`
-    gives them) accumulate in `problems`, and :meth:`finish`, called after the meetings,
-    raises SeedError if there are any. The reading stops at once after MAX_PROBLEMS.
+    :meth:`records` yields the file's records one at a time, validated, as (collection,
+    record): every person ("people") and document ("documents") first, then every meeting
+    ("meetings", a :class:`MeetingSeed`), checking the cross-references as it goes
+    (:class:`References`). A record with a problem is not yielded; the problems (JSON paths
+    and messages as :func:`read_seed` gives them) accumulate in `problems`, and
+    :meth:`finish`, called after the records, raises SeedError if there are any. The reading
+    stops at once after MAX_PROBLEMS.
 
     Exports and generated files put people and documents before the meetings, and are read
-    in one pass. A file with its meetings first is read twice: the people and documents in a
-    first pass, then the meetings.
+    in one pass. A file with its meetings before them is read twice: the people and
+    documents in a first pass, then the meetings.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.people: list[PersonSeed] = []
-        self.documents: list[DocumentSeed] = []
         self.refs = References()
-        self.meeting_count = 0
         self._file: BinaryIO | None = None
         self._seen: set[str] = set()
         try:
             self.size = self.path.stat().st_size
-            self._events = self._open()
-            self._keys = self._top_level(self._events, header=True)
-            in_place = next(self._keys, None) == "meetings" and {"people", "documents"} <= self._seen
-            if not in_place:  # meetings first (or none): finish the header, then a second pass
-                if "meetings" in self._seen:
-                    for _ in _value(self._events, "meetings"):
-                        pass
-                for _ in self._keys:
-                    for _ in _value(self._events, "meetings"):
-                        pass
-                self._events = self._open()
-                self._keys = self._top_level(self._events, header=False)
-                self._in_place = next(self._keys, None) == "meetings"
-            else:
-                self._in_place = True
+            self.path.open("rb").close()
         except OSError as exc:
-            self.close()
             raise SeedError(self.path, [f"$: cannot read file ({exc.strerror})"]) from None
-        except (ijson.JSONError, UnicodeDecodeError) as exc:
-            self.close()
-            raise SeedError(self.path, [f"$: not valid JSON ({_json_error(exc)})"]) from None
-        except BaseException:
-            self.close()
-            raise
-        self.refs.header(self.people, self.documents)
-        self._check()
 
     def _open(self) -> Iterator[tuple[str, str, Any]]:
         self.close()
@@ -529,8 +507,11 @@ class SeedStream:
             self._check()
             return None
 
-    def _top_level(self, events: Iterator[tuple[str, str, Any]], *, header: bool) -> Iterator[str]:
-        """Reads the top-level keys; at `meetings` yields, for the caller to read its value."""
+    def _top_level(
+        self, events: Iterator[tuple[str, str, Any]], *, header: bool
+    ) -> Iterator[tuple[str, Any]]:
+        """Reads the top-level keys: yields the people and documents (when `header`), and
+        ("meetings", None) at the key `meetings`, for the caller to read its value."""
         _, event, _ = next(events)
         if event != "start_map":
             self._problem("$: Input should be a valid dictionary or instance of SeedFile")
@@ -542,18 +523,17 @@ class SeedStream:
                 break
             if key == "meetings":
                 self._seen.add(key)
-                yield key
+                yield key, None
             elif not header:
                 for _ in _value(events, key):
                     pass
             elif key in ("people", "documents"):
                 self._seen.add(key)
-                model = PersonSeed if key == "people" else DocumentSeed
-                records: list[Any] = self.people if key == "people" else self.documents
+                model: type[PersonSeed | DocumentSeed] = PersonSeed if key == "people" else DocumentSeed
                 for i, data in self._items(events, key):
                     record = self._validated(model, key, i, data)
-                    if record is not None:
-                        records.append(record)
+                    if record is not None and self.refs.record(key, i, record.slug):
+                        yield key, record
             elif key == "schema_version":
                 value = next(ijson.items(_value(events, key), key))
                 try:
@@ -568,30 +548,43 @@ class SeedStream:
         for _ in events:  # nothing may follow the object (ijson raises on trailing garbage)
             pass
 
-    def meetings(self) -> Iterator[MeetingSeed]:
-        """Each valid meeting in file order (call once). Then call :meth:`finish`."""
+    def _meetings(self, events: Iterator[tuple[str, str, Any]]) -> Iterator[tuple[str, Any]]:
+        for i, data in self._items(events, "meetings"):
+            meeting = self._validated(MeetingSeed, "meetings", i, data)
+            if meeting is None:
+                continue
+            before = len(self.problems)
+            self.refs.meeting(i, meeting)
+            self._check()
+            if len(self.problems) == before:
+                yield "meetings", meeting
+
+    def records(self) -> Iterator[tuple[str, Any]]:
+        """("people", PersonSeed) and ("documents", DocumentSeed) records, then ("meetings",
+        MeetingSeed) ones, each valid, in file order (call once). Then call :meth:`finish`."""
         try:
-            if self._in_place:
-                for i, data in self._items(self._events, "meetings"):
-                    self.meeting_count += 1
-                    meeting = self._validated(MeetingSeed, "meetings", i, data)
-                    if meeting is None:
-                        continue
-                    before = len(self.problems)
-                    self.refs.meeting(i, meeting)
-                    self._check()
-                    if len(self.problems) == before:
-                        yield meeting
-                for _ in self._keys:  # the rest of the file (read in the first pass when two)
-                    for _ in _value(self._events, "meetings"):
+            events = self._open()
+            second_pass = False
+            for key, record in self._top_level(events, header=True):
+                if key != "meetings":
+                    yield key, record
+                elif {"people", "documents"} <= self._seen:
+                    yield from self._meetings(events)
+                else:  # people or documents may follow: read them first
+                    second_pass = True
+                    for _ in _value(events, key):
                         pass
+            if second_pass:
+                events = self._open()
+                for _ in self._top_level(events, header=False):
+                    yield from self._meetings(events)
         except (ijson.JSONError, UnicodeDecodeError) as exc:
             raise SeedError(self.path, [f"$: not valid JSON ({_json_error(exc)})"]) from None
         finally:
             self.close()
 
     def finish(self) -> None:
-        """Raise SeedError if the file had any problem (call after :meth:`meetings`)."""
+        """Raise SeedError if the file had any problem (call after :meth:`records`)."""
         problems = self.refs.finish()
         if problems:
             raise SeedError(self.path, problems[:MAX_PROBLEMS])

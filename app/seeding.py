@@ -489,9 +489,26 @@ class _Merge:
 CHUNK_MEETINGS = 200  # meetings merged per round of look-ups, search rows and change entries
 
 
-def _batched(items: Iterator[MeetingSeed], size: int) -> Iterator[list[MeetingSeed]]:
-    while batch := list(itertools.islice(items, size)):
-        yield batch
+HEADER_CHUNK = 2000  # people or documents merged per round
+
+
+def _records(seed: SeedFile | SeedStream) -> Iterator[tuple[str, Any]]:
+    """(collection, record): the people and documents, then the meetings."""
+    if isinstance(seed, SeedStream):
+        yield from seed.records()
+        return
+    for kind in ("people", "documents", "meetings"):
+        for record in getattr(seed, kind):
+            yield kind, record
+
+
+def _batched(records: Iterator[tuple[str, Any]], chunk: int) -> Iterator[tuple[str, list[Any]]]:
+    """Runs of records of one collection, `chunk` meetings or HEADER_CHUNK others at most."""
+    for kind, run in itertools.groupby(records, key=lambda r: str(r[0])):
+        items = (record for _, record in run)
+        size = chunk if kind == "meetings" else HEADER_CHUNK
+        while batch := list(itertools.islice(items, size)):
+            yield kind, batch
 
 
 def _flush(conn: Connection, merge: _Merge, mark: dict[str, int], actor: str) -> dict[str, int]:
@@ -526,7 +543,7 @@ def _untune(conn: Connection) -> None:
         conn.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default (2 MiB)
 
 
-LOAD_CACHE_KIB = 64 * 1024
+LOAD_CACHE_KIB = 32 * 1024
 
 
 def load_seed(
@@ -586,34 +603,35 @@ def _load(
     chunk: int,
 ) -> None:
     """load_seed's body, in its transaction."""
-    if stream is not None and stream.problems:  # in the people or documents: write nothing
-        for _ in stream.meetings():
-            pass
-        stream.finish()
     mark = changes.seed_mark(conn)  # the change feed: see _flush
-    present = _present(conn, seed.people, seed.documents)
-    names = {p.slug: p.full_name for p in seed.people}
-    merge = _Merge(conn, present, report, names)
-    people = merge.records("people", seed.people, present.people, _person_row)
-    renamed = [p.slug for p in seed.people if p.slug in present.people and present.people[p.slug][1] != p]
-    merge.people_renamed(people, renamed)
-    documents = merge.records("documents", seed.documents, present.documents, _document_row)
-    mark = _flush(conn, merge, mark, actor)
+    merge = _Merge(conn, _Present(), report, {})
+    people: dict[str, int] = {}
+    documents: dict[str, int] = {}
     conflicts: list[str] = []
     done = 0
-    meetings = seed.meetings() if isinstance(seed, SeedStream) else iter(seed.meetings)
-    for batch in _batched(meetings, chunk):
+    for kind, batch in _batched(_records(seed), chunk):
         if stream is not None and stream.problems:
             continue  # read on for the file's other problems; nothing more is written
-        _present_meetings(conn, present, batch)
-        conflicts += _conflicts(batch, present, done)
-        done += len(batch)
-        if conflicts:
-            continue  # look on for other conflicts; nothing more is written
-        for m in batch:
-            merge.meeting(m, people, documents)
-            if progress is not None:
-                progress(1)
+        if kind == "people":
+            merge.present = present = _present(conn, batch, [])
+            merge.names.update((p.slug, p.full_name) for p in batch)
+            ids = merge.records("people", batch, present.people, _person_row)
+            renamed = [p.slug for p in batch if p.slug in present.people and present.people[p.slug][1] != p]
+            merge.people_renamed(ids, renamed)
+            people.update(ids)
+        elif kind == "documents":
+            merge.present = present = _present(conn, [], batch)
+            documents.update(merge.records("documents", batch, present.documents, _document_row))
+        else:
+            _present_meetings(conn, merge.present, batch)
+            conflicts += _conflicts(batch, merge.present, done)
+            done += len(batch)
+            if conflicts:
+                continue  # look on for other conflicts; nothing more is written
+            for m in batch:
+                merge.meeting(m, people, documents)
+                if progress is not None:
+                    progress(1)
         mark = _flush(conn, merge, mark, actor)
     if stream is not None:
         stream.finish()  # SeedError if any problem: the transaction is rolled back

@@ -60,7 +60,7 @@ def write(path: Path, data: dict[str, Any]) -> Path:
 def read_through(path: Path) -> None:
     """Read a file as `seed check` does: every meeting, then the links checked at the end."""
     with open_seed(path) as stream:
-        for _ in stream.meetings():
+        for _ in stream.records():
             pass
         stream.finish()
 
@@ -173,7 +173,7 @@ def test_read_seed_stream_forward_links(generated_file: Path, tmp_path: Path) ->
     newer["reviews"] = [{"directive": older["directives"][0]["slug"], "outcome": "Đã hoàn thành."}]
     path = write(tmp_path / "forward.json", data)
     with open_seed(path) as stream:
-        slugs = [m.slug for m in stream.meetings()]
+        slugs = [m.slug for kind, m in stream.records() if kind == "meetings"]
         stream.finish()
     assert slugs == [m["slug"] for m in data["meetings"]]
     assert read_seed(path).meetings[0].directives[0].addresses == [last["shortcomings"][0]["slug"]]
@@ -185,12 +185,15 @@ def test_read_seed_stream_meetings_first(generated_file: Path, tmp_path: Path) -
     reordered = {"meetings": data["meetings"], "documents": data["documents"], "people": data["people"]}
     path = write(tmp_path / "reordered.json", reordered)
     with open_seed(path) as stream:
-        meetings = list(stream.meetings())
+        records = list(stream.records())
         stream.finish()
     whole = read_seed(generated_file)
-    assert meetings == whole.meetings
-    assert stream.people == whole.people
-    assert stream.documents == whole.documents
+    # people and documents first (in the file's order of the two), then the meetings
+    assert records == [
+        *(("documents", d) for d in whole.documents),
+        *(("people", p) for p in whole.people),
+        *(("meetings", m) for m in whole.meetings),
+    ]
 
 
 @pytest.mark.parametrize(
