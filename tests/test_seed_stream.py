@@ -276,3 +276,16 @@ def test_load_seed_streamed_memory_is_bounded(empty_engine: Engine, big_file: Pa
     assert traced_peak(load) < MEMORY_BOUND
     with empty_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(text("meeting"))).scalar_one() == MEMORY_MEETINGS
+
+
+def test_load_seed_streamed_dry_run_writes_nothing(empty_engine: Engine, generated_file: Path) -> None:
+    create_schema(empty_engine)
+    before = row_counts(empty_engine)
+    with open_seed(generated_file) as stream:
+        report = load_seed(empty_engine, stream, dry_run=True, chunk=6)
+    whole = read_seed(generated_file)
+    assert report.dry_run
+    assert report.created["meetings"] == GENERATED
+    assert report.created["people"] == len(whole.people)
+    assert report.created["directives"] == sum(len(m.directives) for m in whole.meetings)
+    assert row_counts(empty_engine) == before
