@@ -13,17 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from app.config import get_settings
-from app.seed_schema import SeedError, json_schema, read_seed
+from app.seed_schema import SeedError, SeedStream, json_schema, open_seed
 
 
 def _seed_check(args: argparse.Namespace) -> int:
-    seed = read_seed(args.file)
-    m = seed.meetings
-    print(
-        f"{args.file}: valid: {len(seed.people)} people, {len(seed.documents)} documents, "
-        f"{len(m)} meetings, {sum(len(x.directives) for x in m)} directives, "
-        f"{sum(len(x.shortcomings) for x in m)} shortcomings"
-    )
+    counts = dict.fromkeys(("people", "documents", "meetings", "directives", "shortcomings"), 0)
+    with open_seed(args.file) as seed:  # streamed: record by record
+        for kind, record in seed.records():
+            counts[kind] += 1
+            if kind == "meetings":
+                counts["directives"] += len(record.directives)
+                counts["shortcomings"] += len(record.shortcomings)
+        seed.finish()
+    print(f"{args.file}: valid: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return 0
 
 
@@ -31,12 +33,12 @@ def _seed_load(args: argparse.Namespace) -> int:
     from app.db import create_db_engine
     from app.seeding import create_schema, load_seed
 
-    seed = read_seed(args.file)  # validated in full before the database is opened
-    engine = create_db_engine(get_settings())
-    create_schema(engine)
-    show = args.progress or (sys.stderr.isatty() and len(seed.meetings) >= PROGRESS_MIN_MEETINGS)
-    with progress_bar(len(seed.meetings), enabled=show, desc=str(args.file)) as step:
-        report = load_seed(engine, seed, file=args.file, dry_run=args.dry_run, progress=step)
+    with open_seed(args.file) as seed:  # streamed; a problem anywhere rolls the whole load back
+        engine = create_db_engine(get_settings())
+        create_schema(engine)
+        show = args.progress or (sys.stderr.isatty() and seed.size >= PROGRESS_MIN_BYTES)
+        with progress_bar(seed, enabled=show, desc=str(args.file)) as step:
+            report = load_seed(engine, seed, file=args.file, dry_run=args.dry_run, progress=step)
     if args.dry_run:
         print(f"{args.file}: dry run, nothing written: {report.summary()}")
         print(report.table())
@@ -45,23 +47,35 @@ def _seed_load(args: argparse.Namespace) -> int:
     return 0
 
 
-PROGRESS_MIN_MEETINGS = 200  # a bar on a terminal only for files this large (or with --progress)
+PROGRESS_MIN_BYTES = 2_000_000  # a bar on a terminal only for files this large (or with --progress)
 
 
 @contextlib.contextmanager
-def progress_bar(total: int, *, enabled: bool, desc: str) -> Iterator[Callable[[int], None] | None]:
-    """A tqdm bar of meetings on stderr, or nothing."""
+def progress_bar(seed: SeedStream, *, enabled: bool, desc: str) -> Iterator[Callable[[int], None] | None]:
+    """A tqdm bar on stderr over the bytes of the file read so far, with the meetings loaded; or nothing.
+
+    (The number of meetings of a streamed file is known only at its end.)
+    """
     if not enabled:
         yield None
         return
     from tqdm import tqdm
 
-    with tqdm(total=total, desc=desc, unit=" meetings", file=sys.stderr, dynamic_ncols=True) as bar:
+    with tqdm(
+        total=seed.size, desc=desc, unit="B", unit_scale=True, file=sys.stderr, dynamic_ncols=True
+    ) as bar:
+        meetings = 0
 
         def step(n: int) -> None:
-            bar.update(n)
+            nonlocal meetings
+            meetings += n
+            if meetings % 100 == 0:
+                bar.set_postfix_str(f"{meetings} meetings", refresh=False)
+                bar.update(seed.position() - bar.n)
 
         yield step
+        bar.set_postfix_str(f"{meetings} meetings", refresh=False)
+        bar.update(seed.size - bar.n)
 
 
 def _seed_export(args: argparse.Namespace) -> int:
@@ -231,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         "--progress",
         action="store_true",
         help=f"show a progress bar on stderr (default: only on a terminal, for files of "
-        f"{PROGRESS_MIN_MEETINGS}+ meetings)",
+        f"{PROGRESS_MIN_BYTES // 1_000_000}+ MB)",
     )
     load.set_defaults(func=_seed_load)
     export = seed.add_parser(

@@ -11,11 +11,14 @@ every problem with its JSON path.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO, TypeVar, cast
 
+import ijson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.text import nfc
@@ -239,64 +242,93 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
     return out or "$"
 
 
-def _unique(items: list[Any], where: str, problems: list[str]) -> set[str]:
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        if item.slug in seen:
-            problems.append(f"{where}[{i}].slug: duplicate slug '{item.slug}'")
-        seen.add(item.slug)
-    return seen
+_KINDS = ("participants", "directives", "shortcomings", "findings")
 
 
-def validate_references(seed: SeedFile) -> list[str]:
-    """Every cross-reference resolves and every slug is unique where it must be."""
-    problems: list[str] = []
-    people = _unique(seed.people, "people", problems)
-    documents = _unique(seed.documents, "documents", problems)
-    _unique(seed.meetings, "meetings", problems)
-    kinds = ("participants", "directives", "shortcomings", "findings")
-    global_slugs: dict[str, set[str]] = {k: set() for k in kinds}
-    shortcomings = {s.slug for m in seed.meetings for s in m.shortcomings}
-    issued_on = {d.slug: m.date for m in seed.meetings for d in m.directives}
-    assignee_slugs: set[str] = set()
-    for m_i, meeting in enumerate(seed.meetings):
+class References:
+    """The cross-references of a seed file, checked meeting by meeting as it is read.
+
+    People and documents first (:meth:`header`), then each meeting in file order
+    (:meth:`meeting`), then :meth:`finish`. Links that may point forward in the file (a
+    directive's `addresses` to a shortcoming of any meeting, a review to a directive of an
+    earlier meeting by date) are checked at once when their target was already read, and
+    otherwise when all meetings are in. Memory: the slugs of the meetings and of their
+    records are kept as their 64-bit hashes (`hash()`), not as strings, so that a file of a
+    million directives needs tens of megabytes, not hundreds; two different slugs with the
+    same hash (odds about 1 in 10^12 for a million slugs) would be reported as a duplicate.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.people: set[str] = set()
+        self.documents: set[str] = set()
+        self._meetings: set[int] = set()
+        self._slugs: dict[str, set[int]] = {k: set() for k in _KINDS if k != "directives"}
+        self._issued_on: dict[int, dt.date] = {}  # directive slug hash -> date of its meeting
+        self._assignees: set[str | None] = set()
+        self._addresses: list[tuple[str, str]] = []  # (path, shortcoming slug) not yet resolved
+        self._reviews: list[tuple[str, str, dt.date]] = []  # (path, directive slug, meeting date)
+
+    def header(self, people: list[PersonSeed], documents: list[DocumentSeed]) -> None:
+        for i, person in enumerate(people):
+            self.record("people", i, person.slug)
+        for i, document in enumerate(documents):
+            self.record("documents", i, document.slug)
+
+    def record(self, kind: str, i: int, slug: str) -> bool:
+        """A person or a document (`kind` "people" or "documents"); False if its slug is a duplicate."""
+        seen = self.people if kind == "people" else self.documents
+        if slug in seen:
+            self.problems.append(f"{kind}[{i}].slug: duplicate slug '{slug}'")
+            return False
+        seen.add(slug)
+        return True
+
+    def meeting(self, m_i: int, meeting: MeetingSeed) -> None:
+        problems = self.problems
         base = f"meetings[{m_i}]"
-        for kind in kinds:
+        key = hash(meeting.slug)
+        if key in self._meetings:
+            problems.append(f"{base}.slug: duplicate slug '{meeting.slug}'")
+        self._meetings.add(key)
+        for kind in _KINDS:
+            seen = self._slugs.get(kind, self._issued_on)  # directives: the keys of _issued_on
             for i, item in enumerate(getattr(meeting, kind)):
-                if item.slug in global_slugs[kind]:
+                key = hash(item.slug)
+                if key in seen:
                     problems.append(f"{base}.{kind}[{i}].slug: duplicate slug '{item.slug}'")
-                global_slugs[kind].add(item.slug)
+                if kind == "directives":
+                    self._issued_on[key] = meeting.date
+                else:
+                    self._slugs[kind].add(key)
         participants = {p.slug for p in meeting.participants}
         persons_here: set[str] = set()
         for i, p in enumerate(meeting.participants):
-            if p.person not in people:
+            if p.person not in self.people:
                 problems.append(f"{base}.participants[{i}].person: unknown person '{p.person}'")
             if p.person in persons_here:
                 problems.append(f"{base}.participants[{i}].person: '{p.person}' is listed twice")
             persons_here.add(p.person)
+        shortcomings = self._slugs["shortcomings"]
         for i, d in enumerate(meeting.directives):
             if d.issued_by not in participants:
                 problems.append(f"{base}.directives[{i}].issued_by: unknown participant '{d.issued_by}'")
             for j, a in enumerate(d.assignees):
                 where = f"{base}.directives[{i}].assignees[{j}]"
-                if a.person is not None and a.person not in people:
+                if a.person is not None and a.person not in self.people:
                     problems.append(f"{where}.person: unknown person '{a.person}'")
-                if a.slug is not None and a.slug in assignee_slugs:
+                if a.slug is not None and a.slug in self._assignees:
                     problems.append(f"{where}.slug: duplicate slug '{a.slug}'")
-                assignee_slugs.add(a.slug or "")
+                if a.slug is not None:
+                    self._assignees.add(a.slug)
             for j, s in enumerate(d.addresses):
-                if s not in shortcomings:
-                    problems.append(f"{base}.directives[{i}].addresses[{j}]: unknown shortcoming '{s}'")
+                if hash(s) not in shortcomings:
+                    self._addresses.append((f"{base}.directives[{i}].addresses[{j}]", s))
         for i, r in enumerate(meeting.reviews):
-            if r.directive not in issued_on:
-                problems.append(f"{base}.reviews[{i}].directive: unknown directive '{r.directive}'")
-            elif issued_on[r.directive] >= meeting.date:
-                problems.append(
-                    f"{base}.reviews[{i}].directive: '{r.directive}' was not issued before this meeting"
-                )
+            self._review(f"{base}.reviews[{i}].directive", r.directive, meeting.date, defer=True)
         cited: set[str] = set()
         for i, c in enumerate(meeting.documents):
-            if c.document not in documents:
+            if c.document not in self.documents:
                 problems.append(f"{base}.documents[{i}].document: unknown document '{c.document}'")
             if c.document in cited:
                 problems.append(f"{base}.documents[{i}].document: '{c.document}' is cited twice")
@@ -305,7 +337,36 @@ def validate_references(seed: SeedFile) -> list[str]:
             problems.append(f"{base}.starts_at: a time needs its UTC offset")
         if meeting.source.published_at.tzinfo is None:
             problems.append(f"{base}.source.published_at: a time needs its UTC offset")
-    return problems
+
+    def _review(self, where: str, directive: str, date: dt.date, *, defer: bool) -> None:
+        issued = self._issued_on.get(hash(directive))
+        if issued is None:
+            if defer:  # perhaps a directive of a meeting further on in the file
+                self._reviews.append((where, directive, date))
+            else:
+                self.problems.append(f"{where}: unknown directive '{directive}'")
+        elif issued >= date:
+            self.problems.append(f"{where}: '{directive}' was not issued before this meeting")
+
+    def finish(self) -> list[str]:
+        """The links to records further on in the file, now that every meeting is read."""
+        shortcomings = self._slugs["shortcomings"]
+        for where, s in self._addresses:
+            if hash(s) not in shortcomings:
+                self.problems.append(f"{where}: unknown shortcoming '{s}'")
+        for where, directive, date in self._reviews:
+            self._review(where, directive, date, defer=False)
+        self._addresses, self._reviews = [], []
+        return self.problems
+
+
+def validate_references(seed: SeedFile) -> list[str]:
+    """Every cross-reference resolves and every slug is unique where it must be."""
+    refs = References()
+    refs.header(seed.people, seed.documents)
+    for m_i, meeting in enumerate(seed.meetings):
+        refs.meeting(m_i, meeting)
+    return refs.finish()
 
 
 def parse_seed(raw: bytes | str, file: str | Path = "<seed>") -> SeedFile:
@@ -338,3 +399,197 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Meeting-records seed file"
     return schema
+
+
+# --- streaming ------------------------------------------------------------------------------------
+
+MAX_PROBLEMS = 1000  # a streamed read stops after this many problems
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _json_error(exc: Exception) -> str:
+    text = exc.args[0] if exc.args else exc
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text).strip().splitlines()[0] if str(text).strip() else type(exc).__name__
+
+
+def _value(events: Iterator[tuple[str, str, Any]], key: str) -> Iterator[tuple[str, str, Any]]:
+    """The parse events of the value of top-level `key` (its map_key just read), then stops."""
+    first = next(events)
+    yield first
+    if first[1] not in ("start_map", "start_array"):
+        return
+    end = "end_map" if first[1] == "start_map" else "end_array"
+    for event in events:  # nested values have longer prefixes: the first (key, end) closes it
+        yield event
+        if event[1] == end and event[0] == key:
+            return
+
+
+class SeedStream:
+    """A seed file read incrementally (ijson), for files too large to hold in memory.
+
+    :meth:`records` yields the file's records one at a time, validated, as (collection,
+    record): every person ("people") and document ("documents") first, then every meeting
+    ("meetings", a :class:`MeetingSeed`), checking the cross-references as it goes
+    (:class:`References`). A record with a problem is not yielded; the problems (JSON paths
+    and messages as :func:`read_seed` gives them) accumulate in `problems`, and
+    :meth:`finish`, called after the records, raises SeedError if there are any. The reading
+    stops at once after MAX_PROBLEMS.
+
+    Exports and generated files put people and documents before the meetings, and are read
+    in one pass. A file with its meetings before them is read twice: the people and
+    documents in a first pass, then the meetings.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.refs = References()
+        self._file: BinaryIO | None = None
+        self._seen: set[str] = set()
+        try:
+            self.size = self.path.stat().st_size
+            self.path.open("rb").close()
+        except OSError as exc:
+            raise SeedError(self.path, [f"$: cannot read file ({exc.strerror})"]) from None
+
+    def _open(self) -> Iterator[tuple[str, str, Any]]:
+        self.close()
+        self._file = self.path.open("rb")
+        return cast(Iterator[tuple[str, str, Any]], ijson.parse(self._file, use_float=True))
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> SeedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def position(self) -> int:
+        """Bytes read so far (for a progress bar over `size`)."""
+        return self._file.tell() if self._file is not None else self.size
+
+    @property
+    def problems(self) -> list[str]:
+        return self.refs.problems
+
+    def _problem(self, line: str) -> None:
+        self.refs.problems.append(line)
+
+    def _check(self) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            raise SeedError(
+                self.path, [*self.problems[:MAX_PROBLEMS], f"$: stopped after {MAX_PROBLEMS} problems"]
+            )
+
+    def _items(self, events: Iterator[tuple[str, str, Any]], key: str) -> Iterator[tuple[int, Any]]:
+        """The elements of the top-level list `key`, as plain JSON values."""
+        sub = _value(events, key)
+        first = next(sub)
+        if first[1] != "start_array":
+            self._problem(f"{key}: Input should be a valid list")
+            for _ in sub:
+                pass
+            return
+        yield from enumerate(ijson.items(itertools.chain([first], sub), f"{key}.item"))
+
+    def _validated(self, model: type[_M], key: str, i: int, data: Any) -> _M | None:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for e in exc.errors():
+                self._problem(f"{_json_path((key, i, *e['loc']))}: {e['msg']}")
+            self._check()
+            return None
+
+    def _top_level(
+        self, events: Iterator[tuple[str, str, Any]], *, header: bool
+    ) -> Iterator[tuple[str, Any]]:
+        """Reads the top-level keys: yields the people and documents (when `header`), and
+        ("meetings", None) at the key `meetings`, for the caller to read its value."""
+        _, event, _ = next(events)
+        if event != "start_map":
+            self._problem("$: Input should be a valid dictionary or instance of SeedFile")
+            for _ in events:
+                pass
+            return
+        for prefix, event, key in events:
+            if prefix == "" and event == "end_map":
+                break
+            if key == "meetings":
+                self._seen.add(key)
+                yield key, None
+            elif not header:
+                for _ in _value(events, key):
+                    pass
+            elif key in ("people", "documents"):
+                self._seen.add(key)
+                model: type[PersonSeed | DocumentSeed] = PersonSeed if key == "people" else DocumentSeed
+                for i, data in self._items(events, key):
+                    record = self._validated(model, key, i, data)
+                    if record is not None and self.refs.record(key, i, record.slug):
+                        yield key, record
+            elif key == "schema_version":
+                value = next(ijson.items(_value(events, key), key))
+                try:
+                    SeedFile.model_validate({"schema_version": value})
+                except ValidationError as exc:
+                    for e in exc.errors():
+                        self._problem(f"{_json_path(tuple(e['loc']))}: {e['msg']}")
+            else:
+                for _ in _value(events, key):
+                    pass
+                self._problem(f"{key}: Extra inputs are not permitted")
+        for _ in events:  # nothing may follow the object (ijson raises on trailing garbage)
+            pass
+
+    def _meetings(self, events: Iterator[tuple[str, str, Any]]) -> Iterator[tuple[str, Any]]:
+        for i, data in self._items(events, "meetings"):
+            meeting = self._validated(MeetingSeed, "meetings", i, data)
+            if meeting is None:
+                continue
+            before = len(self.problems)
+            self.refs.meeting(i, meeting)
+            self._check()
+            if len(self.problems) == before:
+                yield "meetings", meeting
+
+    def records(self) -> Iterator[tuple[str, Any]]:
+        """("people", PersonSeed) and ("documents", DocumentSeed) records, then ("meetings",
+        MeetingSeed) ones, each valid, in file order (call once). Then call :meth:`finish`."""
+        try:
+            events = self._open()
+            second_pass = False
+            for key, record in self._top_level(events, header=True):
+                if key != "meetings":
+                    yield key, record
+                elif {"people", "documents"} <= self._seen:
+                    yield from self._meetings(events)
+                else:  # people or documents may follow: read them first
+                    second_pass = True
+                    for _ in _value(events, key):
+                        pass
+            if second_pass:
+                events = self._open()
+                for _ in self._top_level(events, header=False):
+                    yield from self._meetings(events)
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
+            raise SeedError(self.path, [f"$: not valid JSON ({_json_error(exc)})"]) from None
+        finally:
+            self.close()
+
+    def finish(self) -> None:
+        """Raise SeedError if the file had any problem (call after :meth:`records`)."""
+        problems = self.refs.finish()
+        if problems:
+            raise SeedError(self.path, problems[:MAX_PROBLEMS])
+
+
+def open_seed(path: str | Path) -> SeedStream:
+    """A seed file to read meeting by meeting (SeedError if its start is not valid)."""
+    return SeedStream(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from app.seed_schema import (
     ReviewSeed,
     SeedError,
     SeedFile,
+    SeedStream,
 )
 from app.text import fold
 
@@ -289,8 +291,6 @@ class _Present:
     addresses: dict[int, list[str]] = field(default_factory=dict)
     # assignee slug (of the file's) -> slug of the directive it belongs to in the database
     assignee_of: dict[str, str] = field(default_factory=dict)
-    # meeting id -> reviewed directive slug -> its reviews (id, seed record) in id order
-    reviews: dict[int, dict[str, list[tuple[int, ReviewSeed]]]] = field(default_factory=dict)
 
 
 def _by_slug(conn: Connection, stmt: Any, slug_column: Any, slugs: Sequence[str]) -> Iterator[Any]:
@@ -298,17 +298,25 @@ def _by_slug(conn: Connection, stmt: Any, slug_column: Any, slugs: Sequence[str]
         yield from conn.execute(stmt.where(slug_column.in_(chunk))).mappings()
 
 
-def _present(conn: Connection, seed: SeedFile) -> _Present:
+def _present(conn: Connection, people: Sequence[PersonSeed], documents: Sequence[DocumentSeed]) -> _Present:
+    """The people and documents of the file that the database has (meetings: see _present_meetings)."""
     found = _Present()
-    for row in _by_slug(conn, export.PEOPLE, export.person_t.c.slug, [p.slug for p in seed.people]):
+    for row in _by_slug(conn, export.PEOPLE, export.person_t.c.slug, [p.slug for p in people]):
         found.people[row["slug"]] = (row["id"], export.person_seed(row))
-    for row in _by_slug(conn, export.DOCUMENTS, export.document_t.c.slug, [d.slug for d in seed.documents]):
+    for row in _by_slug(conn, export.DOCUMENTS, export.document_t.c.slug, [d.slug for d in documents]):
         found.documents[row["slug"]] = (row["id"], export.document_seed(row))
-    for row in _by_slug(conn, export.MEETINGS, export.meeting_t.c.slug, [m.slug for m in seed.meetings]):
+    return found
+
+
+def _present_meetings(conn: Connection, found: _Present, meetings: Sequence[MeetingSeed]) -> None:
+    """The database's records of a chunk of the file's meetings, in `found` (replacing the last chunk's)."""
+    found.meetings, found.children, found.citations, found.persons_in = {}, {}, {}, {}
+    found.assignees, found.addresses, found.assignee_of = {}, {}, {}
+    for row in _by_slug(conn, export.MEETINGS, export.meeting_t.c.slug, [m.slug for m in meetings]):
         found.meetings[row["slug"]] = (row["id"], export.meeting_seed(row))
     for kind in _RECORD_KINDS:
         stmt, table, build, _ = export.CHILDREN[kind]
-        slugs = [item.slug for m in seed.meetings for item in getattr(m, kind)]
+        slugs = [item.slug for m in meetings for item in getattr(m, kind)]
         # Which of the slugs the database has, then the whole records of those only.
         known = {row["id"] for row in _by_slug(conn, select(table.c.id, table.c.slug), table.c.slug, slugs)}
         found.children[kind] = {}
@@ -324,27 +332,23 @@ def _present(conn: Connection, seed: SeedFile) -> _Present:
         stmt = export.PARTICIPANTS.where(export.participant_t.c.meeting_id.in_(chunk))
         for row in conn.execute(stmt).mappings():
             found.persons_in.setdefault(row["meeting_id"], {})[row["person_slug"]] = row["slug"]
-        stmt = export.REVIEWS.where(export.review_t.c.meeting_id.in_(chunk)).order_by(export.review_t.c.id)
-        for row in conn.execute(stmt).mappings():
-            by_directive = found.reviews.setdefault(row["meeting_id"], {})
-            by_directive.setdefault(row["directive_slug"], []).append((row["id"], export.review_seed(row)))
     directive_ids = sorted(id_ for id_, _, _ in found.children["directives"].values())
     found.assignees, found.addresses = export.directive_links(conn, directive_ids)
-    slugs = [a.slug for m in seed.meetings for d in m.directives for a in d.assignees if a.slug is not None]
+    slugs = [a.slug for m in meetings for d in m.directives for a in d.assignees if a.slug is not None]
     owner = export.directive_t
     stmt = select(export.assignee_t.c.slug, owner.c.slug.label("directive_slug")).join(
         owner, owner.c.id == export.assignee_t.c.directive_id
     )
     for row in _by_slug(conn, stmt, export.assignee_t.c.slug, slugs):
         found.assignee_of[row["slug"]] = row["directive_slug"]
-    return found
 
 
-def _conflicts(seed: SeedFile, present: _Present) -> list[str]:
+def _conflicts(meetings: Sequence[MeetingSeed], present: _Present, start: int = 0) -> list[str]:
     """Records of the file that cannot be merged: a slug the database gives to a record of
-    another meeting, or a person who already takes part in the meeting under another slug."""
+    another meeting, or a person who already takes part in the meeting under another slug.
+    `meetings` are a chunk of the file's, the first at index `start`."""
     problems: list[str] = []
-    for m_i, m in enumerate(seed.meetings):
+    for m_i, m in enumerate(meetings, start):
         meeting_id = present.meetings[m.slug][0] if m.slug in present.meetings else None
         for kind in _RECORD_KINDS:
             for i, item in enumerate(getattr(m, kind)):
@@ -377,6 +381,30 @@ def _conflicts(seed: SeedFile, present: _Present) -> list[str]:
 # --- writing --------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Links:
+    """A merged meeting's addresses and reviews, to write once their records resolve."""
+
+    m_i: int
+    meeting_id: int  # 0: a new meeting in a dry run
+    # (directive index, directive id or None in a dry run, [(index, shortcoming slug)])
+    directives: list[tuple[int, int | None, list[tuple[int, str]]]]
+    reviews: list[tuple[int, ReviewSeed]]
+    # Waited for a later meeting: the change-feed entries of its records are written already.
+    deferred: bool = False
+
+
+def _reviews_of(conn: Connection, meeting_ids: Sequence[int]) -> dict[int, dict[str, list[tuple[int, Any]]]]:
+    """The database's reviews by these meetings: meeting id -> directive slug -> (id, seed) in id order."""
+    found: dict[int, dict[str, list[tuple[int, Any]]]] = {}
+    for chunk in export.chunks(list(meeting_ids)):
+        stmt = export.REVIEWS.where(export.review_t.c.meeting_id.in_(chunk)).order_by(export.review_t.c.id)
+        for row in conn.execute(stmt).mappings():
+            by_directive = found.setdefault(row["meeting_id"], {})
+            by_directive.setdefault(row["directive_slug"], []).append((row["id"], export.review_seed(row)))
+    return found
+
+
 class _Merge:
     """Decides, per record, create / update / leave alone, and (unless a dry run) writes it."""
 
@@ -401,6 +429,11 @@ class _Merge:
         self.touched: set[int] = set()
         self.problems: list[str] = []
         self.old_directives = {id_ for id_, _, _ in present.children.get("directives", {}).values()}
+        # Addresses and reviews not written yet (see link()); slugs of a dry run's new records;
+        # new directives given addresses after their change-feed entry was written.
+        self.waiting: list[_Links] = []
+        self.in_file: dict[str, set[str]] = {}
+        self.relinked: set[int] = set()
 
     def _update(self, kind: str, id_: int, values: dict[str, Any]) -> None:
         table = t(_MODELS[kind])
@@ -601,78 +634,114 @@ class _Merge:
             if m.slug in self.present.meetings:  # those of new meetings are found by their id
                 self.citations_created.extend((meeting_id, documents[c.document]) for c in new)
 
-    def links(self, seed: SeedFile) -> None:
-        """After every meeting: the directives' addresses and the meetings' reviews, which may refer
-        to records of any meeting (of the file, or else of the database)."""
-        addressed = [s for m in seed.meetings for d in m.directives for s in d.addresses]
-        shortcomings = self._resolve(seed, "shortcomings", addressed)
-        directives = self._resolve(
-            seed, "directives", [r.directive for m in seed.meetings for r in m.reviews]
+    def pending(self, m_i: int, m: MeetingSeed) -> None:
+        """Note a merged meeting's addresses and reviews, for link() (they may refer to a record of a
+        meeting further on in the file)."""
+        directives = self.ids.get("directives", {})
+        item = _Links(
+            m_i,
+            self.meeting_ids[m.slug],
+            [
+                (d_i, directives.get(d.slug), list(enumerate(d.addresses)))
+                for d_i, d in enumerate(m.directives)
+                if d.addresses
+            ],
+            list(enumerate(m.reviews)),
         )
+        if not self.write:  # a dry run: the records new in the file resolve to 0
+            for kind in ("directives", "shortcomings"):
+                self.in_file.setdefault(kind, set()).update(x.slug for x in getattr(m, kind))
+        if item.directives or item.reviews:
+            self.waiting.append(item)
+
+    def link(self, *, final: bool) -> None:
+        """Write the noted addresses and reviews whose records resolve (of the file's meetings
+        merged so far, or else the database's); the others wait for a record further on in the
+        file, and at its end (`final`) are problems."""
+        items, self.waiting = self.waiting, []
+        if not items:
+            return
+        shortcomings = self._resolve(
+            "shortcomings", [s for it in items for _, _, addrs in it.directives for _, s in addrs]
+        )
+        directives = self._resolve("directives", [r.directive for it in items for _, r in it.reviews])
+        ids = sorted({d_id for it in items for _, d_id, _ in it.directives if d_id})
+        _, addressed = export.directive_links(self.conn, ids)
+        reviewing = sorted({it.meeting_id for it in items if it.reviews and it.meeting_id})
+        reviewed = _reviews_of(self.conn, reviewing)
         links: list[dict[str, int]] = []
-        for m_i, m in enumerate(seed.meetings):
-            for d_i, d in enumerate(m.directives):
-                directive_id = self.ids.get("directives", {}).get(d.slug)
-                there = (
-                    set(self.present.addresses.get(directive_id, [])) if directive_id is not None else set()
-                )
-                for j, slug in enumerate(d.addresses):
+        reviews: list[dict[str, Any]] = []
+        for it in items:
+            later = _Links(it.m_i, it.meeting_id, [], [], deferred=True)
+            for d_i, directive_id, addrs in it.directives:
+                there = set(addressed.get(directive_id, [])) if directive_id else set()
+                wait: list[tuple[int, str]] = []
+                for j, slug in addrs:
                     if slug not in shortcomings:
-                        self.problems.append(
-                            f"meetings[{m_i}].directives[{d_i}].addresses[{j}]: unknown shortcoming '{slug}'"
-                        )
+                        wait.append((j, slug))
                     elif slug in there:
                         self.report.count("unchanged", "addresses")
                     else:
                         there.add(slug)
                         self.report.count("created", "addresses")
-                        if self.write and directive_id is not None:
+                        if self.write and directive_id:
                             links.append({"directive_id": directive_id, "shortcoming_id": shortcomings[slug]})
                             self._touch(directive_id)
-            self.reviews(m_i, m, directives)
-        if links and not self.problems:
+                            if it.deferred:  # its entry in the feed was written without this link
+                                self.relinked.add(directive_id)
+                if wait:
+                    later.directives.append((d_i, directive_id, wait))
+            had = reviewed.get(it.meeting_id, {})
+            there_r = {slug: list(found) for slug, found in had.items()}
+            for i, r in it.reviews:
+                if r.directive not in directives:
+                    later.reviews.append((i, r))
+                    continue
+                match = there_r[r.directive].pop(0) if there_r.get(r.directive) else None
+                if match is None:
+                    self.report.count("created", "reviews")
+                    if self.write:
+                        reviews.append(
+                            {
+                                "meeting_id": it.meeting_id,
+                                "directive_id": directives[r.directive],
+                                "outcome": r.outcome,
+                                "source_quote": r.source_quote,
+                                "created_at": self.now,
+                                "updated_at": self.now,
+                            }
+                        )
+                elif match[1] == r:
+                    self.report.count("unchanged", "reviews")
+                else:
+                    self.report.count("updated", "reviews")
+                    if self.write:
+                        self._update(
+                            "reviews", match[0], {"outcome": r.outcome, "source_quote": r.source_quote}
+                        )
+            if later.directives or later.reviews:
+                self.waiting.append(later)
+        if self.write and links:
             self.conn.execute(insert(t(DirectiveShortcoming)), links)
-
-    def reviews(self, m_i: int, m: MeetingSeed, directives: dict[str, int]) -> None:
-        """A meeting's reviews, matched by the directive reviewed (in order, if it reviews one twice)."""
-        meeting_id = self.meeting_ids[m.slug]  # 0: a new meeting in a dry run
-        had = self.present.reviews.get(meeting_id, {}) if m.slug in self.present.meetings else {}
-        there = {slug: list(found) for slug, found in had.items()}
-        rows: list[dict[str, Any]] = []
-        for i, r in enumerate(m.reviews):
-            if r.directive not in directives:
-                self.problems.append(
-                    f"meetings[{m_i}].reviews[{i}].directive: unknown directive '{r.directive}'"
-                )
-                continue
-            match = there[r.directive].pop(0) if there.get(r.directive) else None
-            if match is None:
-                self.report.count("created", "reviews")
-                if self.write:
-                    rows.append(
-                        {
-                            "meeting_id": meeting_id,
-                            "directive_id": directives[r.directive],
-                            "outcome": r.outcome,
-                            "source_quote": r.source_quote,
-                            "created_at": self.now,
-                            "updated_at": self.now,
-                        }
+        if self.write and reviews:
+            _insert_many(self.conn, DirectiveReview, reviews)
+        if final:
+            for it in self.waiting:
+                for d_i, _, addrs in it.directives:
+                    self.problems.extend(
+                        f"meetings[{it.m_i}].directives[{d_i}].addresses[{j}]: unknown shortcoming '{slug}'"
+                        for j, slug in addrs
                     )
-            elif match[1] == r:
-                self.report.count("unchanged", "reviews")
-            else:
-                self.report.count("updated", "reviews")
-                if self.write:
-                    self._update("reviews", match[0], {"outcome": r.outcome, "source_quote": r.source_quote})
-        if rows and not self.problems:
-            _insert_many(self.conn, DirectiveReview, rows)
+                self.problems.extend(
+                    f"meetings[{it.m_i}].reviews[{i}].directive: unknown directive '{r.directive}'"
+                    for i, r in it.reviews
+                )
+            self.waiting = []
 
-    def _resolve(self, seed: SeedFile, kind: str, slugs: Sequence[str]) -> dict[str, int]:
-        """Ids by slug of the records these slugs name: the file's, else the database's. In a dry
-        run a record new in the file has no id yet: it resolves to 0."""
-        in_file = (item.slug for m in seed.meetings for item in getattr(m, kind))
-        found = {**dict.fromkeys(in_file, 0), **self.ids.get(kind, {})}
+    def _resolve(self, kind: str, slugs: Sequence[str]) -> dict[str, int]:
+        """Ids by slug of the records these slugs name: the file's merged so far, else the
+        database's. In a dry run a record new in the file has no id yet: it resolves to 0."""
+        found = {**dict.fromkeys(self.in_file.get(kind, ()), 0), **self.ids.get(kind, {})}
         missing = sorted({s for s in slugs if s not in found})
         table = t(_MODELS[kind])
         for row in _by_slug(self.conn, select(table.c.slug, table.c.id), table.c.slug, missing):
@@ -687,16 +756,81 @@ class _Merge:
         for chunk in export.chunks(touched):
             self.conn.execute(update(d_t).where(d_t.c.id.in_(chunk)).values(updated_at=self.now))
         updated.extend(touched)
+        # New directives whose addresses came at the end of the file: their create entries did
+        # not have them (updated_at is that of their creation).
+        updated.extend(sorted(self.relinked - set(updated)))
+        self.touched, self.relinked = set(), set()
+
+
+CHUNK_MEETINGS = 200  # meetings merged per round of look-ups, search rows and change entries
+
+
+HEADER_CHUNK = 2000  # people or documents merged per round
+
+
+def _records(seed: SeedFile | SeedStream) -> Iterator[tuple[str, Any]]:
+    """(collection, record): the people and documents, then the meetings."""
+    if isinstance(seed, SeedStream):
+        yield from seed.records()
+        return
+    for kind in ("people", "documents", "meetings"):
+        for record in getattr(seed, kind):
+            yield kind, record
+
+
+def _batched(records: Iterator[tuple[str, Any]], chunk: int) -> Iterator[tuple[str, list[Any]]]:
+    """Runs of records of one collection, `chunk` meetings or HEADER_CHUNK others at most."""
+    for kind, run in itertools.groupby(records, key=lambda r: str(r[0])):
+        items = (record for _, record in run)
+        size = chunk if kind == "meetings" else HEADER_CHUNK
+        while batch := list(itertools.islice(items, size)):
+            yield kind, batch
+
+
+def _flush(conn: Connection, merge: _Merge, mark: dict[str, int], actor: str) -> dict[str, int]:
+    """Write the search rows and the change-feed entries of the records merged since `mark`
+    (the ids above it are this load's); the next mark."""
+    if not merge.write:
+        return mark
+    if merge.new_search:
+        conn.execute(insert(search_t), merge.new_search)
+        merge.new_search = []
+    # an entry per record created or updated, and per citation made or changed
+    changes.record_seed(
+        conn,
+        mark,
+        actor,
+        updated=merge.updated,
+        citations_created=merge.citations_created,
+        citations_updated=merge.citations_updated,
+    )
+    merge.updated, merge.citations_created, merge.citations_updated = {}, [], []
+    return changes.seed_mark(conn)
+
+
+def _tune(conn: Connection) -> None:
+    """A larger page cache for this connection while it loads (SQLite; undone in _untune)."""
+    if is_sqlite(conn.engine):
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
+
+
+def _untune(conn: Connection) -> None:
+    if is_sqlite(conn.engine):
+        conn.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default (2 MiB)
+
+
+LOAD_CACHE_KIB = 32 * 1024
 
 
 def load_seed(
     engine: Engine,
-    seed: SeedFile,
+    seed: SeedFile | SeedStream,
     *,
     only_if_empty: bool = False,
-    file: str | Path = "<seed>",
+    file: str | Path | None = None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    chunk: int = CHUNK_MEETINGS,
 ) -> LoadReport:
     """Merge a seed file into the database by slug (stable ids).
 
@@ -713,46 +847,87 @@ def load_seed(
     through the API. Addresses and reviews may name records of any meeting of the
     file, or else of the database.
 
+    `seed` is a whole validated file (read_seed) or a stream (open_seed), read meeting by
+    meeting: the meetings are merged `chunk` at a time (one round of look-ups, then their
+    links, search rows and change-feed entries), so memory stays flat whatever the file's
+    size. A problem anywhere in a streamed file raises SeedError at its end, and nothing is
+    kept.
+
     A record whose slug the database gives to a record of another meeting (an
     assignee: of another directive), a participant for a person already in the
     meeting under another slug, or a reference that resolves to nothing, raises
-    SeedError naming their JSON paths (`file` is the name used in its report).
-    `dry_run` counts what would be created, updated and left unchanged, and writes
-    nothing. `progress` is called with 1 after each meeting.
+    SeedError naming their JSON paths (`file` is the name used in its report; by
+    default the stream's path). `dry_run` counts what would be created, updated and
+    left unchanged, and writes nothing. `progress` is called with 1 after each meeting.
     """
+    stream = seed if isinstance(seed, SeedStream) else None
+    if file is None:
+        file = stream.path if stream is not None else "<seed>"
+    actor = f"seed:{Path(file).name}"
     report = LoadReport(dry_run=dry_run)
     with (engine if dry_run else writer(engine)).begin() as conn:
         _lock(conn)
         if only_if_empty and conn.execute(select(func.count()).select_from(t(Meeting))).scalar_one():
             return report
-        mark = changes.seed_mark(conn)  # the change feed: see the end
-        present = _present(conn, seed)
-        conflicts = _conflicts(seed, present)
-        if conflicts:
-            raise SeedError(file, conflicts)
-        names = {p.slug: p.full_name for p in seed.people}
-        merge = _Merge(conn, present, report, names)
-        people = merge.records("people", seed.people, present.people, _person_row)
-        renamed = [p.slug for p in seed.people if p.slug in present.people and present.people[p.slug][1] != p]
-        merge.people_renamed(people, renamed)
-        documents = merge.records("documents", seed.documents, present.documents, _document_row)
-        for m_i, m in enumerate(seed.meetings):
-            merge.meeting(m_i, m, people, documents)
-            if progress is not None:
-                progress(1)
-        merge.links(seed)
-        if merge.problems:
-            raise SeedError(file, merge.problems)
-        merge.finish()
-        if merge.new_search:
-            conn.execute(insert(t(SearchDocument)), merge.new_search)
-        if merge.write:  # an entry per record created or updated, and per citation made or changed
-            changes.record_seed(
-                conn,
-                mark,
-                f"seed:{Path(file).name}",
-                updated=merge.updated,
-                citations_created=merge.citations_created,
-                citations_updated=merge.citations_updated,
-            )
+        _tune(conn)
+        try:
+            _load(conn, seed, stream, report, file, actor, progress, chunk)
+        finally:
+            _untune(conn)
     return report
+
+
+def _load(
+    conn: Connection,
+    seed: SeedFile | SeedStream,
+    stream: SeedStream | None,
+    report: LoadReport,
+    file: str | Path,
+    actor: str,
+    progress: Callable[[int], None] | None,
+    chunk: int,
+) -> None:
+    """load_seed's body, in its transaction."""
+    mark = changes.seed_mark(conn)  # the change feed: see _flush
+    merge = _Merge(conn, _Present(), report, {})
+    people: dict[str, int] = {}
+    documents: dict[str, int] = {}
+    conflicts: list[str] = []
+    done = 0
+    for kind, batch in _batched(_records(seed), chunk):
+        if stream is not None and stream.problems:
+            continue  # read on for the file's other problems; nothing more is written
+        if kind == "people":
+            merge.present = present = _present(conn, batch, [])
+            merge.names.update((p.slug, p.full_name) for p in batch)
+            ids = merge.records("people", batch, present.people, _person_row)
+            renamed = [p.slug for p in batch if p.slug in present.people and present.people[p.slug][1] != p]
+            merge.people_renamed(ids, renamed)
+            people.update(ids)
+        elif kind == "documents":
+            merge.present = present = _present(conn, [], batch)
+            documents.update(merge.records("documents", batch, present.documents, _document_row))
+        else:
+            _present_meetings(conn, merge.present, batch)
+            merge.old_directives.update(id_ for id_, _, _ in merge.present.children["directives"].values())
+            conflicts += _conflicts(batch, merge.present, done)
+            if conflicts:
+                done += len(batch)
+                continue  # look on for other conflicts; nothing more is written
+            for m_i, m in enumerate(batch, done):
+                merge.meeting(m_i, m, people, documents)
+                merge.pending(m_i, m)
+                if progress is not None:
+                    progress(1)
+            done += len(batch)
+            merge.link(final=False)
+        mark = _flush(conn, merge, mark, actor)
+    if stream is not None:
+        stream.finish()  # SeedError if any problem: the transaction is rolled back
+    if conflicts:
+        raise SeedError(file, conflicts)
+    merge.link(final=True)
+    if merge.problems:
+        raise SeedError(file, merge.problems)
+    merge.finish()
+    _flush(conn, merge, mark, actor)

@@ -7,7 +7,7 @@ import logging
 from sqlalchemy import Engine
 
 from app.config import Settings
-from app.seed_schema import read_seed
+from app.seed_schema import open_seed
 from app.seeding import create_schema, is_empty, load_seed
 
 log = logging.getLogger("app.startup")
@@ -16,6 +16,6 @@ log = logging.getLogger("app.startup")
 def prepare_database(engine: Engine, settings: Settings) -> None:
     create_schema(engine)
     if settings.load_seed_on_start and is_empty(engine):
-        seed = read_seed(settings.seed_file)  # validated before any write
-        report = load_seed(engine, seed, only_if_empty=True, file=settings.seed_file)
+        with open_seed(settings.seed_file) as seed:  # streamed; any problem rolls the load back
+            report = load_seed(engine, seed, only_if_empty=True, file=settings.seed_file)
         log.info("loaded %s: %s", settings.seed_file, report.summary())

@@ -568,7 +568,8 @@ class TestCommandLine:
         assert cli_counts(db) == before
         r = run_app(db, "seed", "load", "--progress", str(edit))
         assert r.returncode == 0, r.stderr
-        assert "1/1" in r.stderr  # the bar, on stderr only
+        assert "100%" in r.stderr  # the bar (bytes of the file read), on stderr only
+        assert "1 meetings" in r.stderr
         assert r.stdout.startswith(f"{edit}: created 1 findings; updated 1 people")
         assert cli_counts(db)["finding"] == before["finding"] + 1
 
