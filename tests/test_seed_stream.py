@@ -200,7 +200,8 @@ def test_load_seed_streamed_forward_links_and_the_feed(
             dict(r._mapping)
             for r in conn.execute(
                 text(
-                    "SELECT seq, collection, record_id, record_slug, action, actor, at, data FROM change ORDER BY seq"
+                    "SELECT seq, collection, record_id, record_slug, action, actor, at, data"
+                    " FROM change ORDER BY seq"
                 )
             )
         ]
