@@ -9,11 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
 from pydantic import BeforeValidator
-from sqlalchemy import ColumnElement, Select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Engine, Select
 
 from app.config import get_settings
-from app.models.common import Page
+from app.etag import etag_for
+from app.fastread import JSON_MEDIA_TYPE, dumps, page_bytes, raw_cursor
 from app.pagination import paginate
 from app.resources import MAX_ID, Resource
 from app.search import SEARCHABLE_PATTERN, matching_record_ids
@@ -86,7 +86,7 @@ def sort_param(resource: Resource) -> Any:
 
 
 def list_page(
-    session: Session,
+    conn: Connection,
     resource: Resource,
     request: Request,
     response: Response,
@@ -97,22 +97,27 @@ def list_page(
     cursor: str | None,
     limit: int,
     stmt: Select[Any] | None = None,
-) -> Page[Any]:
-    stmt = resource.select() if stmt is None else stmt
+) -> Response:
+    """One page of `resource` as the JSON response (the fast read path: app/fastread.py).
+
+    The rows go from the connection straight to JSON bytes shaped by the public
+    model; the route keeps `response_model=Page[...]` for its documentation.
+    """
+    stmt = resource.fast_select if stmt is None else stmt
     count = resource.count()
     if q is not None:
-        where = [*where, resource.table.c.id.in_(matching_record_ids(session, resource.name, q))]
+        where = [*where, resource.table.c.id.in_(matching_record_ids(conn, resource.name, q))]
     if where:
         stmt = stmt.where(*where)
         count = count.where(*where)
-    result = paginate(session, stmt, resource.sorting, sort=sort, cursor=cursor, limit=limit, count=count)
-    if result.next_cursor:
-        set_next_link(request, response, result.next_cursor)
-    return Page(
-        items=[resource.to_public(r) for r in result.rows],
-        total=result.total,
-        next_cursor=result.next_cursor,
+    result = paginate(conn, stmt, resource.sorting, sort=sort, cursor=cursor, limit=limit, count=count)
+    out = Response(
+        page_bytes(resource.shape.records(result.rows), result.total, result.next_cursor),
+        media_type=JSON_MEDIA_TYPE,
     )
+    if result.next_cursor:
+        set_next_link(request, out, result.next_cursor)
+    return out
 
 
 def set_next_link(request: Request, response: Response, cursor: str) -> None:
@@ -120,3 +125,17 @@ def set_next_link(request: Request, response: Response, cursor: str) -> None:
     base = _settings.public_base_url
     link = f"{base.rstrip('/')}{url.path}?{url.query}" if base else str(url)
     response.headers["Link"] = f'<{link}>; rel="next"'
+
+
+def record_response(engine: Engine, resource: Resource, ref: str) -> Response:
+    """One record by id or slug (or 404), with its ETag: the fast read path of GET /{collection}/{ref}.
+
+    The ETag is the hash of the body, which is the record's public JSON: the
+    same tag writes check If-Match against (app.etag.record_etag).
+    """
+    with raw_cursor(engine) as cur:
+        data = resource.fast_get(cur, engine.dialect, ref)
+    body = dumps(data)
+    return Response(
+        body, media_type=JSON_MEDIA_TYPE, headers={"ETag": etag_for(body), "Cache-Control": "no-cache"}
+    )

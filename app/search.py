@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Double, Select, cast, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Double,
+    Select,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidParameter
@@ -56,10 +68,11 @@ def _matches(dialect: str, toks: list[str]) -> tuple[Select[Any], ColumnElement[
     return select(doc_t.c.id).where(vector.op("@@")(query)), score
 
 
-def matching_record_ids(session: Session, type_: str, q: str) -> Select[Any]:
+def matching_record_ids(conn: Session | Connection, type_: str, q: str) -> Select[Any]:
     """Subquery of record ids of one type whose text matches q (for ?q= filters)."""
     toks = query_tokens(q)
-    stmt, _ = _matches(session.get_bind().dialect.name, toks)
+    dialect = conn.dialect.name if isinstance(conn, Connection) else conn.get_bind().dialect.name
+    stmt, _ = _matches(dialect, toks)
     return stmt.with_only_columns(doc_t.c.record_id).where(doc_t.c.type == type_)
 
 
@@ -115,4 +128,4 @@ def search(
         docs = {r["id"]: r for r in rows}
     result = [{**docs[id_], "score": sc} for sc, id_ in page if id_ in docs]
     next_cursor = encode_cursor("-score,id", [page[-1][0], page[-1][1]]) if more else None
-    return PageResult(result, total, next_cursor)  # type: ignore[arg-type]
+    return PageResult(result, total, next_cursor)

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from app.db import SessionDep
+from app.db import EngineDep
 from app.deps import (
     DEFAULT_LIMIT,
     Cursor,
@@ -16,9 +16,9 @@ from app.deps import (
     RecordRef,
     TextQuery,
     list_page,
+    record_response,
     sort_param,
 )
-from app.etag import set_record_etag
 from app.models.common import Page
 from app.models.directive import DirectiveEventPublic, DirectivePublic, Progress
 from app.openapi_docs import LIST, READ
@@ -36,9 +36,9 @@ from app.seed_schema import DirectiveStatus
 router = APIRouter(prefix="/directives", tags=["directives"])
 
 
-@router.get("", responses=LIST, summary="List directives")
+@router.get("", responses=LIST, summary="List directives", response_model=Page[DirectivePublic])
 def read_directives(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
     response: Response,
     meeting_id: IdFilter = None,
@@ -58,7 +58,7 @@ def read_directives(
     sort: Annotated[str | None, sort_param(DIRECTIVES)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[DirectivePublic]:
+) -> Any:
     where = meeting_filters(directive_t, meeting_id, document_id, date_from, date_to)
     if issued_by is not None:
         where.append(directive_t.c.issued_by == issued_by)
@@ -69,37 +69,42 @@ def read_directives(
         where.append(directive_t.c.status == status.value)
     if progress is not None:
         where.append(progress_clause(progress))
-    return list_page(
-        session, DIRECTIVES, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
-    )
+    with engine.connect() as conn:
+        return list_page(
+            conn, DIRECTIVES, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        )
 
 
-@router.get("/{ref}", responses=READ, summary="Read one directive")
-def read_directive(ref: RecordRef, session: SessionDep, response: Response) -> DirectivePublic:
-    directive: DirectivePublic = DIRECTIVES.get(session, ref)
-    set_record_etag(response, directive)
-    return directive
+@router.get("/{ref}", responses=READ, summary="Read one directive", response_model=DirectivePublic)
+def read_directive(ref: RecordRef, engine: EngineDep) -> Any:
+    return record_response(engine, DIRECTIVES, ref)
 
 
-@router.get("/{ref}/history", responses=READ, summary="A directive's changes of status")
+@router.get(
+    "/{ref}/history",
+    responses=READ,
+    summary="A directive's changes of status",
+    response_model=Page[DirectiveEventPublic],
+)
 def read_directive_history(
     ref: RecordRef,
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
     response: Response,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[DirectiveEventPublic]:
+) -> Any:
     """Each change of status made through PATCH, oldest first: who made it, when, and its note."""
-    directive: DirectivePublic = DIRECTIVES.get(session, ref)
-    return list_page(
-        session,
-        DIRECTIVE_EVENTS,
-        request,
-        response,
-        where=[event_t.c.directive_id == directive.id],
-        q=None,
-        sort=None,
-        cursor=cursor,
-        limit=limit,
-    )
+    with engine.connect() as conn:
+        directive: DirectivePublic = DIRECTIVES.get(conn, ref)
+        return list_page(
+            conn,
+            DIRECTIVE_EVENTS,
+            request,
+            response,
+            where=[event_t.c.directive_id == directive.id],
+            q=None,
+            sort=None,
+            cursor=cursor,
+            limit=limit,
+        )

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
+from app.db import EngineDep
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    list_page,
+    record_response,
+    sort_param,
+)
 from app.models.common import Page
 from app.models.document import DocumentPublic
 from app.models.meeting import MeetingPublic
@@ -17,9 +27,14 @@ from app.seed_schema import DocumentKind
 router = APIRouter(prefix="/documents", tags=["documents"])
 
 
-@router.get("", responses=LIST, summary="List documents (resolutions, action programmes, ...)")
+@router.get(
+    "",
+    responses=LIST,
+    summary="List documents (resolutions, action programmes, ...)",
+    response_model=Page[DocumentPublic],
+)
 def read_documents(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
     response: Response,
     kind: Annotated[DocumentKind | None, Query()] = None,
@@ -28,7 +43,7 @@ def read_documents(
     sort: Annotated[str | None, sort_param(DOCUMENTS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[DocumentPublic]:
+) -> Any:
     where = []
     if kind is not None:
         where.append(document_t.c.kind == kind.value)
@@ -36,29 +51,37 @@ def read_documents(
         where.append(
             document_t.c.id.in_(select(citation_t.c.document_id).where(citation_t.c.meeting_id == meeting_id))
         )
-    return list_page(
-        session, DOCUMENTS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
-    )
+    with engine.connect() as conn:
+        return list_page(
+            conn, DOCUMENTS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        )
 
 
-@router.get("/{ref}", responses=READ, summary="Read one document")
-def read_document(ref: RecordRef, session: SessionDep) -> DocumentPublic:
-    document: DocumentPublic = DOCUMENTS.get(session, ref)
-    return document
+@router.get("/{ref}", responses=READ, summary="Read one document", response_model=DocumentPublic)
+def read_document(ref: RecordRef, engine: EngineDep) -> Any:
+    return record_response(engine, DOCUMENTS, ref)
 
 
-@router.get("/{ref}/meetings", responses=READ, summary="List the meetings that cite a document")
+@router.get(
+    "/{ref}/meetings",
+    responses=READ,
+    summary="List the meetings that cite a document",
+    response_model=Page[MeetingPublic],
+)
 def read_document_meetings(
     ref: RecordRef,
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
     response: Response,
     sort: Annotated[str | None, sort_param(MEETINGS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[MeetingPublic]:
-    document: DocumentPublic = DOCUMENTS.get(session, ref)
-    cites = meeting_t.c.id.in_(select(citation_t.c.meeting_id).where(citation_t.c.document_id == document.id))
-    return list_page(
-        session, MEETINGS, request, response, where=[cites], q=None, sort=sort, cursor=cursor, limit=limit
-    )
+) -> Any:
+    with engine.connect() as conn:
+        document: DocumentPublic = DOCUMENTS.get(conn, ref)
+        cites = meeting_t.c.id.in_(
+            select(citation_t.c.meeting_id).where(citation_t.c.document_id == document.id)
+        )
+        return list_page(
+            conn, MEETINGS, request, response, where=[cites], q=None, sort=sort, cursor=cursor, limit=limit
+        )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.db import SessionDep
+from app.db import EngineDep
 from app.deps import (
     DEFAULT_LIMIT,
     Cursor,
@@ -19,6 +19,7 @@ from app.deps import (
     RecordRef,
     TextQuery,
     list_page,
+    record_response,
     sort_param,
 )
 from app.models.common import Page
@@ -33,7 +34,7 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
     singular = resource.name
 
     def read_many(
-        session: SessionDep,
+        engine: EngineDep,
         request: Request,
         response: Response,
         meeting_id: IdFilter = None,
@@ -48,12 +49,13 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
         limit: Limit = DEFAULT_LIMIT,
     ) -> Any:
         where = meeting_filters(resource.table, meeting_id, document_id, date_from, date_to)
-        return list_page(
-            session, resource, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
-        )
+        with engine.connect() as conn:
+            return list_page(
+                conn, resource, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+            )
 
-    def read_one(ref: RecordRef, session: SessionDep) -> Any:
-        return resource.get(session, ref)
+    def read_one(ref: RecordRef, engine: EngineDep) -> Any:
+        return record_response(engine, resource, ref)
 
     read_many.__name__ = f"read_{plural}"
     read_one.__name__ = f"read_{singular}"

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Select, bindparam, select
 
-from app.db import SessionDep
+from app.db import EngineDep
 from app.deps import (
     DEFAULT_LIMIT,
     Cursor,
@@ -18,7 +18,8 @@ from app.deps import (
     list_page,
     sort_param,
 )
-from app.etag import set_record_etag
+from app.etag import etag_for
+from app.fastread import JSON_MEDIA_TYPE, RawQuery, columns_for, dumps, raw_cursor
 from app.models.common import Page
 from app.models.directive import DirectivePublic
 from app.models.document import CitationPublic
@@ -70,18 +71,9 @@ def _include_stmt(resource: Resource) -> Select[Any]:
 _INCLUDE_STMTS = {name: _include_stmt(resource) for name, resource in INCLUDABLE.items()}
 
 
-def meeting_ref(ref: RecordRef, session: SessionDep) -> MeetingPublic:
-    """Load the meeting named in the path, or answer 404."""
-    meeting: MeetingPublic = MEETINGS.get(session, ref)
-    return meeting
-
-
-MeetingDep = Annotated[MeetingPublic, Depends(meeting_ref)]
-
-
-@router.get("", responses=LIST, summary="List meetings")
+@router.get("", responses=LIST, summary="List meetings", response_model=Page[MeetingPublic])
 def read_meetings(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
     response: Response,
     date_from: DateFrom = None,
@@ -92,7 +84,7 @@ def read_meetings(
     sort: Annotated[str | None, sort_param(MEETINGS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[MeetingPublic]:
+) -> Any:
     where = []
     if date_from is not None:
         where.append(meeting_t.c.date >= date_from)
@@ -108,33 +100,49 @@ def read_meetings(
                 select(participant_t.c.meeting_id).where(participant_t.c.person_id == person_id)
             )
         )
-    return list_page(
-        session, MEETINGS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
-    )
+    with engine.connect() as conn:
+        return list_page(
+            conn, MEETINGS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        )
 
 
-@router.get("/{ref}", responses=READ, summary="Read one meeting", response_model_exclude_unset=True)
-def read_meeting(
-    meeting: MeetingDep, session: SessionDep, response: Response, include: Include = None
-) -> MeetingDetail:
-    if include is None:  # the record alone: its ETag is the one If-Match is checked against
-        set_record_etag(response, meeting)
-    data: dict[str, Any] = dict(meeting)
-    for name in dict.fromkeys(include.split(",")) if include else ():
-        resource, stmt = INCLUDABLE[name], _INCLUDE_STMTS[name]
-        data[name] = [
-            resource.to_public(r) for r in session.execute(stmt, {"meeting_id": meeting.id}).mappings()
-        ]
-    detail: MeetingDetail = MeetingDetail.__pydantic_validator__.validate_python(data)
-    return detail
+# The fast read path (app/fastread.py): the same statements with the columns of the public models.
+_FAST_INCLUDES = {
+    name: (resource.shape, RawQuery(columns_for(resource.shape, _include_stmt(resource))))
+    for name, resource in INCLUDABLE.items()
+}
+
+
+@router.get(
+    "/{ref}",
+    responses=READ,
+    summary="Read one meeting",
+    response_model=MeetingDetail,
+    response_model_exclude_unset=True,
+)
+def read_meeting(ref: RecordRef, engine: EngineDep, include: Include = None) -> Any:
+    dialect = engine.dialect
+    with raw_cursor(engine) as cur:
+        data = MEETINGS.fast_get(cur, dialect, ref)
+        body = dumps(data)
+        if include is None:  # the record alone: its ETag is the one If-Match is checked against
+            return Response(
+                body,
+                media_type=JSON_MEDIA_TYPE,
+                headers={"ETag": etag_for(body), "Cache-Control": "no-cache"},
+            )
+        for name in dict.fromkeys(include.split(",")):
+            shape, query = _FAST_INCLUDES[name]
+            data[name] = shape.records(query.run(cur, dialect, meeting_id=data["id"]))
+    return Response(dumps(data), media_type=JSON_MEDIA_TYPE)
 
 
 def _nested(resource: Resource, public: Any, summary: str) -> None:
     column = citation_t.c.meeting_id if resource is CITATIONS else resource.table.c.meeting_id
 
     def handler(
-        meeting: MeetingDep,
-        session: SessionDep,
+        ref: RecordRef,
+        engine: EngineDep,
         request: Request,
         response: Response,
         q: TextQuery = None,
@@ -142,17 +150,19 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Any:
-        return list_page(
-            session,
-            resource,
-            request,
-            response,
-            where=[column == meeting.id],
-            q=q,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
-        )
+        with engine.connect() as conn:
+            meeting: MeetingPublic = MEETINGS.get(conn, ref)
+            return list_page(
+                conn,
+                resource,
+                request,
+                response,
+                where=[column == meeting.id],
+                q=q,
+                sort=sort,
+                cursor=cursor,
+                limit=limit,
+            )
 
     # Postponed annotations make `sort`'s annotation a string naming the local `resource`,
     # which FastAPI resolves against module globals only (a 500 on every request, and no

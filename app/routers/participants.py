@@ -1,11 +1,21 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
+from app.db import EngineDep
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    list_page,
+    record_response,
+    sort_param,
+)
 from app.models.common import Page
 from app.models.participant import ParticipantPublic
 from app.openapi_docs import LIST, READ
@@ -15,9 +25,14 @@ from app.seed_schema import ParticipantRole
 router = APIRouter(prefix="/participants", tags=["participants"])
 
 
-@router.get("", responses=LIST, summary="List participations (a person at a meeting, in an office)")
+@router.get(
+    "",
+    responses=LIST,
+    summary="List participations (a person at a meeting, in an office)",
+    response_model=Page[ParticipantPublic],
+)
 def read_participants(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
     response: Response,
     meeting_id: IdFilter = None,
@@ -27,7 +42,7 @@ def read_participants(
     sort: Annotated[str | None, sort_param(PARTICIPANTS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[ParticipantPublic]:
+) -> Any:
     where = []
     if meeting_id is not None:
         where.append(participant_t.c.meeting_id == meeting_id)
@@ -35,12 +50,12 @@ def read_participants(
         where.append(participant_t.c.person_id == person_id)
     if role is not None:
         where.append(participant_t.c.role == role.value)
-    return list_page(
-        session, PARTICIPANTS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
-    )
+    with engine.connect() as conn:
+        return list_page(
+            conn, PARTICIPANTS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        )
 
 
-@router.get("/{ref}", responses=READ, summary="Read one participation")
-def read_participant(ref: RecordRef, session: SessionDep) -> ParticipantPublic:
-    participant: ParticipantPublic = PARTICIPANTS.get(session, ref)
-    return participant
+@router.get("/{ref}", responses=READ, summary="Read one participation", response_model=ParticipantPublic)
+def read_participant(ref: RecordRef, engine: EngineDep) -> Any:
+    return record_response(engine, PARTICIPANTS, ref)

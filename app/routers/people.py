@@ -1,13 +1,22 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import ColumnElement, false, select
 
-from app.db import SessionDep
-from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, RecordRef, TextQuery, list_page, sort_param
-from app.etag import set_record_etag
+from app.db import EngineDep
+from app.deps import (
+    DEFAULT_LIMIT,
+    Cursor,
+    IdFilter,
+    Limit,
+    RecordRef,
+    TextQuery,
+    list_page,
+    record_response,
+    sort_param,
+)
 from app.models.common import Page
 from app.models.person import PersonPublic
 from app.openapi_docs import LIST, READ
@@ -21,9 +30,9 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-@router.get("", responses=LIST, summary="List people")
+@router.get("", responses=LIST, summary="List people", response_model=Page[PersonPublic])
 def read_people(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
     response: Response,
     name: Annotated[
@@ -40,7 +49,7 @@ def read_people(
     sort: Annotated[str | None, sort_param(PEOPLE)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[PersonPublic]:
+) -> Any:
     where: list[ColumnElement[bool]] = []
     if name is not None and "\x00" in name:
         # No name holds a NUL, and PostgreSQL refuses one in a text parameter (a 500).
@@ -53,13 +62,12 @@ def read_people(
                 select(participant_t.c.person_id).where(participant_t.c.meeting_id == meeting_id)
             )
         )
-    return list_page(
-        session, PEOPLE, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
-    )
+    with engine.connect() as conn:
+        return list_page(
+            conn, PEOPLE, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+        )
 
 
-@router.get("/{ref}", responses=READ, summary="Read one person")
-def read_person(ref: RecordRef, session: SessionDep, response: Response) -> PersonPublic:
-    person: PersonPublic = PEOPLE.get(session, ref)
-    set_record_etag(response, person)
-    return person
+@router.get("/{ref}", responses=READ, summary="Read one person", response_model=PersonPublic)
+def read_person(ref: RecordRef, engine: EngineDep) -> Any:
+    return record_response(engine, PEOPLE, ref)

@@ -1,0 +1,213 @@
+"""The fast read path: rows straight from the DB-API connection to JSON bytes.
+
+The hot GET routes answer a `Response` holding bytes made here instead of
+returning pydantic models, which skips, per request, SQLAlchemy's result
+processing, pydantic's validation of every row, FastAPI's validation of the
+response against its model again, and two of the three threadpool hops. The
+OpenAPI document is unchanged: the routes keep their `response_model`.
+
+The JSON is byte for byte what pydantic makes of the Public models
+(tests/test_fastread.py checks it on both back ends), because everything here is
+derived from those models:
+
+* `Shape(Model)` takes the model's fields in declaration order (the key order of
+  the JSON) and, from each field's type, how a raw DB-API value becomes its JSON
+  value: OffsetDateTime text -> datetime (UTC written `Z`, as pydantic does); a
+  JSON column read as text -> its list; dates, enums (stored as their values),
+  numbers and text go through as they are.
+* `columns_for(Model, select)` picks, in that order, the columns of the
+  resource's SELECT (app/resources.py) that carry those names.
+
+So a new field of a Public model reaches the fast path by being a column (or a
+labelled expression) of the same name in the resource's `select()`: nothing else
+to change here. A field with no such column fails at import, not at run time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+from sqlalchemy import BindParameter, Engine, Select
+from sqlalchemy.sql import visitors
+from sqlalchemy.engine import Dialect
+
+from app.models.common import Page
+
+JSON_MEDIA_TYPE = "application/json"
+_DUMPS_OPTIONS = orjson.OPT_UTC_Z
+
+
+@lru_cache(maxsize=65536)
+def _datetime(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def _to_datetime(value: Any) -> Any:
+    return _datetime(value) if isinstance(value, str) else value
+
+
+def _to_json_list(value: Any) -> Any:
+    # SQLite hands the JSON column over as text; psycopg as the parsed value.
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _converter(annotation: Any) -> Callable[[Any], Any] | None:
+    """How a raw DB-API value of a field of this type becomes its JSON value (None: as it is)."""
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _converter(inner[0]) if len(inner) == 1 else None
+    if annotation is dt.datetime:
+        return _to_datetime
+    if origin in (list, dict):
+        return _to_json_list
+    if annotation in (int, str, float, bool, dt.date) or (
+        isinstance(annotation, type) and issubclass(annotation, enum.Enum)
+    ):
+        return None
+    raise TypeError(f"the fast read path has no conversion for fields of type {annotation!r}")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The JSON shape of one Public model: its field names in order and their conversions."""
+
+    model: type[BaseModel]
+    fields: tuple[str, ...] = field(init=False)
+    conversions: tuple[tuple[int, str, Callable[[Any], Any]], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = tuple(self.model.model_fields)
+        conv = []
+        for i, name in enumerate(names):
+            fn = _converter(self.model.model_fields[name].annotation)
+            if fn is not None:
+                conv.append((i, name, fn))
+        object.__setattr__(self, "fields", names)
+        object.__setattr__(self, "conversions", tuple(conv))
+
+    def record(self, row: Sequence[Any]) -> dict[str, Any]:
+        """One row, its columns in `fields` order, as the dict that dumps to the model's JSON."""
+        out = dict(zip(self.fields, row, strict=False))
+        for i, name, fn in self.conversions:
+            value = row[i]
+            if value is not None:
+                out[name] = fn(value)
+        return out
+
+    def records(self, rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+        return [self.record(r) for r in rows]
+
+
+def columns_for(shape: Shape, stmt: Select[Any]) -> Select[Any]:
+    """`stmt` with only the columns of `shape`, in its order (its joins and filters kept)."""
+    by_name = {c.key: c for c in stmt.selected_columns}
+    missing = [f for f in shape.fields if f not in by_name]
+    if missing:
+        raise TypeError(f"{shape.model.__name__}: no column in the SELECT for {missing}")
+    return stmt.with_only_columns(*(by_name[f] for f in shape.fields))
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, option=_DUMPS_OPTIONS)
+
+
+def page_bytes(items: list[dict[str, Any]], total: int, next_cursor: str | None) -> bytes:
+    return dumps({"items": items, "total": total, "next_cursor": next_cursor})
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in placeholder order (qmark), or None (named)
+    defaults: dict[str, Any]  # the statement's own parameter values
+    callables: dict[str, Callable[[], Any]]  # parameters evaluated when the statement runs
+
+
+@dataclass
+class RawQuery:
+    """A SELECT compiled once per dialect to its SQL string, run on a raw DB-API cursor.
+
+    Run-time parameters are the statement's value-less `bindparam`s, by name;
+    values a bind processor would change are converted by `_raw_param` (dates
+    for SQLite, enums to their values). The statement's own literal values are
+    bound as compiled, and callable ones (today's date) evaluated on each run.
+    """
+
+    stmt: Select[Any]
+    _compiled: dict[str, _Compiled] = field(default_factory=dict)
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        hit = self._compiled.get(dialect.name)
+        if hit is None:
+            compiled = self.stmt.compile(dialect=dialect)
+            # The statement's own expanding IN lists (constants) are expanded once, with
+            # placeholders for the parameters given at run time.
+            run_time = {
+                b.key: None
+                for b in visitors.iterate(self.stmt)
+                if isinstance(b, BindParameter) and b.value is None and b.callable is None
+            }
+            state = compiled.construct_expanded_state(run_time)
+            order = tuple(state.positiontup or ()) if compiled.positional else None
+            callables = {k: b.callable for k, b in compiled.binds.items() if b.callable is not None}
+            hit = _Compiled(state.statement, order, dict(state.parameters), callables)
+            self._compiled[dialect.name] = hit
+        return hit
+
+    def params(self, dialect: Dialect, values: dict[str, Any]) -> Any:
+        c = self.compiled(dialect)
+        params = {**c.defaults, **{k: fn() for k, fn in c.callables.items()}, **values}
+        sqlite = dialect.name == "sqlite"
+        raw = {k: _raw_param(v, sqlite) for k, v in params.items()}
+        return tuple(raw[k] for k in c.order) if c.order is not None else raw
+
+    def run(self, cur: Any, dialect: Dialect, **values: Any) -> list[Any]:
+        cur.execute(self.compiled(dialect).sql, self.params(dialect, values))
+        rows: list[Any] = cur.fetchall()
+        return rows
+
+
+def _raw_param(value: Any, sqlite: bool) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if sqlite and isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@contextmanager
+def raw_cursor(engine: Engine) -> Iterator[Any]:
+    """A DB-API cursor on a pooled connection, in one read transaction (one snapshot)."""
+    conn = engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # the driver's own transaction handling is off (app.db): BEGIN ourselves
+            cur.execute("BEGIN")
+        try:
+            yield cur
+        finally:
+            if sqlite:
+                cur.execute("COMMIT")
+            else:
+                conn.rollback()  # a read: nothing to keep
+            cur.close()
+    finally:
+        conn.close()
+
+
+def page_model_bytes(page: Page[Any]) -> bytes:
+    """What FastAPI makes of a Page (for the paths that still build models)."""
+    return page.model_dump_json().encode()
