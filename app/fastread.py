@@ -37,23 +37,22 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import BindParameter, Engine, Select
-from sqlalchemy.sql import visitors
+from sqlalchemy import BindParameter, ColumnElement, Engine, Select, bindparam
 from sqlalchemy.engine import Dialect
-
-from app.models.common import Page
+from sqlalchemy.sql import visitors
 
 JSON_MEDIA_TYPE = "application/json"
 _DUMPS_OPTIONS = orjson.OPT_UTC_Z
 
 
 @lru_cache(maxsize=65536)
-def _datetime(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value)
+def _datetime_text(value: str) -> str:
+    """Stored ISO 8601 text as pydantic writes that datetime (UTC as `Z`), once per distinct value."""
+    return orjson.dumps(dt.datetime.fromisoformat(value), option=orjson.OPT_UTC_Z)[1:-1].decode()
 
 
 def _to_datetime(value: Any) -> Any:
-    return _datetime(value) if isinstance(value, str) else value
+    return _datetime_text(value) if isinstance(value, str) else value
 
 
 def _to_json_list(value: Any) -> Any:
@@ -208,6 +207,40 @@ def raw_cursor(engine: Engine) -> Iterator[Any]:
         conn.close()
 
 
-def page_model_bytes(page: Page[Any]) -> bytes:
-    """What FastAPI makes of a Page (for the paths that still build models)."""
-    return page.model_dump_json().encode()
+_NO_VALUE: Any = object()
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str  # the parameter's name; with the value, part of the key of the cached SQL
+    build: Callable[..., ColumnElement[bool]]  # (bindparam) -> clause, or () -> clause
+    value: Any = _NO_VALUE
+
+
+@dataclass
+class Filters:
+    """The WHERE of a list request as named parts, each with its value as a parameter.
+
+    The SQL of a page is compiled once per set of filter names (and sort, and
+    whether a cursor is given): the clauses are built only then, with bind
+    parameters named after the filters, and later requests only bind values.
+    A filter without a value (`add_fixed`) is a constant clause: its name must
+    then say everything that distinguishes it (e.g. `progress=overdue`).
+    """
+
+    items: list[Filter] = field(default_factory=list)
+
+    def add(self, name: str, build: Callable[[Any], ColumnElement[bool]], value: Any) -> None:
+        self.items.append(Filter(name, build, value))
+
+    def add_fixed(self, name: str, build: Callable[[], ColumnElement[bool]]) -> None:
+        self.items.append(Filter(name, build))
+
+    def key(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.items)
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        return [f.build() if f.value is _NO_VALUE else f.build(bindparam(f.name)) for f in self.items]
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: f.value for f in self.items if f.value is not _NO_VALUE}

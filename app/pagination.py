@@ -153,7 +153,10 @@ def keyset_after(
     if all(d == descs[0] for d in descs):
         # Each value bound with its column's type: untyped, a PostgreSQL enum column
         # (directive.status) met a VARCHAR and the comparison failed (a 500).
-        typed = [literal(v, type_=e.type) for e, v in zip(exprs, values, strict=True)]
+        typed = [
+            v if isinstance(v, ColumnElement) else literal(v, type_=e.type)
+            for e, v in zip(exprs, values, strict=True)
+        ]
         left, right = tuple_(*exprs), tuple_(*typed)
         return left < right if descs[0] else left > right
     ors = []

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from app.db import EngineDep
@@ -19,6 +19,7 @@ from app.deps import (
     record_response,
     sort_param,
 )
+from app.fastread import Filters, raw_cursor
 from app.models.common import Page
 from app.models.directive import DirectiveEventPublic, DirectivePublic, Progress
 from app.openapi_docs import LIST, READ
@@ -40,7 +41,6 @@ router = APIRouter(prefix="/directives", tags=["directives"])
 def read_directives(
     engine: EngineDep,
     request: Request,
-    response: Response,
     meeting_id: IdFilter = None,
     issued_by: Annotated[IdFilter, Query(description="Participant id of the issuer.")] = None,
     person_id: Annotated[IdFilter, Query(description="Person id of the issuer.")] = None,
@@ -61,17 +61,23 @@ def read_directives(
 ) -> Any:
     where = meeting_filters(directive_t, meeting_id, document_id, date_from, date_to)
     if issued_by is not None:
-        where.append(directive_t.c.issued_by == issued_by)
+        where.add("issued_by", lambda p: directive_t.c.issued_by == p, issued_by)
     if person_id is not None:
-        issuers = select(participant_t.c.id).where(participant_t.c.person_id == person_id)
-        where.append(directive_t.c.issued_by.in_(issuers))
+        where.add(
+            "person_id",
+            lambda p: directive_t.c.issued_by.in_(
+                select(participant_t.c.id).where(participant_t.c.person_id == p)
+            ),
+            person_id,
+        )
     if status is not None:
-        where.append(directive_t.c.status == status.value)
+        where.add("status", lambda p: directive_t.c.status == p, status.value)
     if progress is not None:
-        where.append(progress_clause(progress))
-    with engine.connect() as conn:
+        chosen = progress
+        where.add_fixed(f"progress={chosen.value}", lambda: progress_clause(chosen))
+    with raw_cursor(engine) as cur:
         return list_page(
-            conn, DIRECTIVES, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+            cur, engine.dialect, DIRECTIVES, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit
         )
 
 
@@ -90,19 +96,20 @@ def read_directive_history(
     ref: RecordRef,
     engine: EngineDep,
     request: Request,
-    response: Response,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     """Each change of status made through PATCH, oldest first: who made it, when, and its note."""
-    with engine.connect() as conn:
-        directive: DirectivePublic = DIRECTIVES.get(conn, ref)
+    with raw_cursor(engine) as cur:
+        directive = DIRECTIVES.fast_get(cur, engine.dialect, ref)
+        where = Filters()
+        where.add("directive_id", lambda p: event_t.c.directive_id == p, directive["id"])
         return list_page(
-            conn,
+            cur,
+            engine.dialect,
             DIRECTIVE_EVENTS,
             request,
-            response,
-            where=[event_t.c.directive_id == directive.id],
+            where=where,
             q=None,
             sort=None,
             cursor=cursor,

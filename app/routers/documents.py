@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from app.db import EngineDep
@@ -17,6 +17,7 @@ from app.deps import (
     record_response,
     sort_param,
 )
+from app.fastread import Filters, raw_cursor
 from app.models.common import Page
 from app.models.document import DocumentPublic
 from app.models.meeting import MeetingPublic
@@ -36,7 +37,6 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 def read_documents(
     engine: EngineDep,
     request: Request,
-    response: Response,
     kind: Annotated[DocumentKind | None, Query()] = None,
     meeting_id: Annotated[IdFilter, Query(description="Only documents this meeting cites.")] = None,
     q: TextQuery = None,
@@ -44,16 +44,20 @@ def read_documents(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
-    where = []
+    where = Filters()
     if kind is not None:
-        where.append(document_t.c.kind == kind.value)
+        where.add("kind", lambda p: document_t.c.kind == p, kind.value)
     if meeting_id is not None:
-        where.append(
-            document_t.c.id.in_(select(citation_t.c.document_id).where(citation_t.c.meeting_id == meeting_id))
+        where.add(
+            "meeting_id",
+            lambda p: document_t.c.id.in_(
+                select(citation_t.c.document_id).where(citation_t.c.meeting_id == p)
+            ),
+            meeting_id,
         )
-    with engine.connect() as conn:
+    with raw_cursor(engine) as cur:
         return list_page(
-            conn, DOCUMENTS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+            cur, engine.dialect, DOCUMENTS, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit
         )
 
 
@@ -72,16 +76,20 @@ def read_document_meetings(
     ref: RecordRef,
     engine: EngineDep,
     request: Request,
-    response: Response,
     sort: Annotated[str | None, sort_param(MEETINGS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
-    with engine.connect() as conn:
-        document: DocumentPublic = DOCUMENTS.get(conn, ref)
-        cites = meeting_t.c.id.in_(
-            select(citation_t.c.meeting_id).where(citation_t.c.document_id == document.id)
+    with raw_cursor(engine) as cur:
+        document = DOCUMENTS.fast_get(cur, engine.dialect, ref)
+        where = Filters()
+        where.add(
+            "document_id",
+            lambda p: meeting_t.c.id.in_(
+                select(citation_t.c.meeting_id).where(citation_t.c.document_id == p)
+            ),
+            document["id"],
         )
         return list_page(
-            conn, MEETINGS, request, response, where=[cites], q=None, sort=sort, cursor=cursor, limit=limit
+            cur, engine.dialect, MEETINGS, request, where=where, q=None, sort=sort, cursor=cursor, limit=limit
         )

@@ -6,7 +6,7 @@ parameter annotations, which refer to this function's arguments.)
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 
 from app.db import EngineDep
 from app.deps import (
@@ -22,6 +22,7 @@ from app.deps import (
     record_response,
     sort_param,
 )
+from app.fastread import raw_cursor
 from app.models.common import Page
 from app.openapi_docs import LIST, READ
 from app.resources import Resource
@@ -36,7 +37,6 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
     def read_many(
         engine: EngineDep,
         request: Request,
-        response: Response,
         meeting_id: IdFilter = None,
         document_id: Annotated[
             IdFilter, Query(description=f"Only {plural} of meetings citing this document.")
@@ -49,9 +49,17 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
         limit: Limit = DEFAULT_LIMIT,
     ) -> Any:
         where = meeting_filters(resource.table, meeting_id, document_id, date_from, date_to)
-        with engine.connect() as conn:
+        with raw_cursor(engine) as cur:
             return list_page(
-                conn, resource, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+                cur,
+                engine.dialect,
+                resource,
+                request,
+                where=where,
+                q=q,
+                sort=sort,
+                cursor=cursor,
+                limit=limit,
             )
 
     def read_one(ref: RecordRef, engine: EngineDep) -> Any:

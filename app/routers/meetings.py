@@ -19,7 +19,7 @@ from app.deps import (
     sort_param,
 )
 from app.etag import etag_for
-from app.fastread import JSON_MEDIA_TYPE, RawQuery, columns_for, dumps, raw_cursor
+from app.fastread import JSON_MEDIA_TYPE, Filters, RawQuery, columns_for, dumps, raw_cursor
 from app.models.common import Page
 from app.models.directive import DirectivePublic
 from app.models.document import CitationPublic
@@ -75,7 +75,6 @@ _INCLUDE_STMTS = {name: _include_stmt(resource) for name, resource in INCLUDABLE
 def read_meetings(
     engine: EngineDep,
     request: Request,
-    response: Response,
     date_from: DateFrom = None,
     date_to: DateTo = None,
     document_id: Annotated[IdFilter, Query(description="Only meetings that cite this document.")] = None,
@@ -85,24 +84,30 @@ def read_meetings(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
-    where = []
+    where = Filters()
     if date_from is not None:
-        where.append(meeting_t.c.date >= date_from)
+        where.add("date_from", lambda p: meeting_t.c.date >= p, date_from)
     if date_to is not None:
-        where.append(meeting_t.c.date <= date_to)
+        where.add("date_to", lambda p: meeting_t.c.date <= p, date_to)
     if document_id is not None:
-        where.append(
-            meeting_t.c.id.in_(select(citation_t.c.meeting_id).where(citation_t.c.document_id == document_id))
+        where.add(
+            "document_id",
+            lambda p: meeting_t.c.id.in_(
+                select(citation_t.c.meeting_id).where(citation_t.c.document_id == p)
+            ),
+            document_id,
         )
     if person_id is not None:
-        where.append(
-            meeting_t.c.id.in_(
-                select(participant_t.c.meeting_id).where(participant_t.c.person_id == person_id)
-            )
+        where.add(
+            "person_id",
+            lambda p: meeting_t.c.id.in_(
+                select(participant_t.c.meeting_id).where(participant_t.c.person_id == p)
+            ),
+            person_id,
         )
-    with engine.connect() as conn:
+    with raw_cursor(engine) as cur:
         return list_page(
-            conn, MEETINGS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+            cur, engine.dialect, MEETINGS, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit
         )
 
 
@@ -144,20 +149,21 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
         ref: RecordRef,
         engine: EngineDep,
         request: Request,
-        response: Response,
         q: TextQuery = None,
         sort: Annotated[str | None, sort_param(resource)] = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Any:
-        with engine.connect() as conn:
-            meeting: MeetingPublic = MEETINGS.get(conn, ref)
+        with raw_cursor(engine) as cur:
+            meeting = MEETINGS.fast_get(cur, engine.dialect, ref)
+            where = Filters()
+            where.add("meeting_id", lambda p: column == p, meeting["id"])
             return list_page(
-                conn,
+                cur,
+                engine.dialect,
                 resource,
                 request,
-                response,
-                where=[column == meeting.id],
+                where=where,
                 q=q,
                 sort=sort,
                 cursor=cursor,

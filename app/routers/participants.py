@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 
 from app.db import EngineDep
 from app.deps import (
@@ -16,6 +16,7 @@ from app.deps import (
     record_response,
     sort_param,
 )
+from app.fastread import Filters, raw_cursor
 from app.models.common import Page
 from app.models.participant import ParticipantPublic
 from app.openapi_docs import LIST, READ
@@ -34,7 +35,6 @@ router = APIRouter(prefix="/participants", tags=["participants"])
 def read_participants(
     engine: EngineDep,
     request: Request,
-    response: Response,
     meeting_id: IdFilter = None,
     person_id: IdFilter = None,
     role: Annotated[ParticipantRole | None, Query()] = None,
@@ -43,16 +43,24 @@ def read_participants(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
-    where = []
+    where = Filters()
     if meeting_id is not None:
-        where.append(participant_t.c.meeting_id == meeting_id)
+        where.add("meeting_id", lambda p: participant_t.c.meeting_id == p, meeting_id)
     if person_id is not None:
-        where.append(participant_t.c.person_id == person_id)
+        where.add("person_id", lambda p: participant_t.c.person_id == p, person_id)
     if role is not None:
-        where.append(participant_t.c.role == role.value)
-    with engine.connect() as conn:
+        where.add("role", lambda p: participant_t.c.role == p, role.value)
+    with raw_cursor(engine) as cur:
         return list_page(
-            conn, PARTICIPANTS, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+            cur,
+            engine.dialect,
+            PARTICIPANTS,
+            request,
+            where=where,
+            q=q,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
         )
 
 

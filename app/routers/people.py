@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import ColumnElement, false, select
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import false, select
 
 from app.db import EngineDep
 from app.deps import (
@@ -17,6 +17,7 @@ from app.deps import (
     record_response,
     sort_param,
 )
+from app.fastread import Filters, raw_cursor
 from app.models.common import Page
 from app.models.person import PersonPublic
 from app.openapi_docs import LIST, READ
@@ -34,7 +35,6 @@ def _like_escape(text: str) -> str:
 def read_people(
     engine: EngineDep,
     request: Request,
-    response: Response,
     name: Annotated[
         str | None,
         Query(
@@ -50,21 +50,27 @@ def read_people(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
-    where: list[ColumnElement[bool]] = []
+    where = Filters()
     if name is not None and "\x00" in name:
         # No name holds a NUL, and PostgreSQL refuses one in a text parameter (a 500).
-        where.append(false())
+        where.add_fixed("name=nothing", false)
     elif name is not None:
-        where.append(person_t.c.name_folded.like(f"%{_like_escape(fold(name))}%", escape="\\"))
-    if meeting_id is not None:
-        where.append(
-            person_t.c.id.in_(
-                select(participant_t.c.person_id).where(participant_t.c.meeting_id == meeting_id)
-            )
+        where.add(
+            "name",
+            lambda p: person_t.c.name_folded.like(p, escape="\\"),
+            f"%{_like_escape(fold(name))}%",
         )
-    with engine.connect() as conn:
+    if meeting_id is not None:
+        where.add(
+            "meeting_id",
+            lambda p: person_t.c.id.in_(
+                select(participant_t.c.person_id).where(participant_t.c.meeting_id == p)
+            ),
+            meeting_id,
+        )
+    with raw_cursor(engine) as cur:
         return list_page(
-            conn, PEOPLE, request, response, where=where, q=q, sort=sort, cursor=cursor, limit=limit
+            cur, engine.dialect, PEOPLE, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit
         )
 
 
