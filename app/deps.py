@@ -12,8 +12,7 @@ from sqlalchemy import Engine, Integer, bindparam
 from sqlalchemy.engine import Dialect
 
 from app.config import get_settings
-from app.etag import etag_for
-from app.fastread import JSON_MEDIA_TYPE, Filters, RawQuery, dumps, page_bytes, raw_cursor
+from app.fastread import Filters, RawQuery, dumps, json_response, page_bytes, raw_cursor
 from app.pagination import SortKey, decode_cursor, encode_cursor, keyset_after
 from app.resources import MAX_ID, Resource
 from app.search import SEARCHABLE_PATTERN, match_param, matching_record_ids
@@ -154,10 +153,7 @@ def list_page(
         rows = rows[:limit]
         n = len(resource.shape.fields)
         next_cursor = encode_cursor(sort_str, list(rows[-1][n:]))
-    out = Response(
-        page_bytes(resource.shape.records(rows), total, next_cursor),
-        media_type=JSON_MEDIA_TYPE,
-    )
+    out = json_response(page_bytes(resource.shape.records(rows), total, next_cursor))
     if next_cursor:
         set_next_link(request, out, next_cursor)
     return out
@@ -178,7 +174,4 @@ def record_response(engine: Engine, resource: Resource, ref: str) -> Response:
     """
     with raw_cursor(engine) as cur:
         data = resource.fast_get(cur, engine.dialect, ref)
-    body = dumps(data)
-    return Response(
-        body, media_type=JSON_MEDIA_TYPE, headers={"ETag": etag_for(body), "Cache-Control": "no-cache"}
-    )
+    return json_response(dumps(data))

@@ -40,6 +40,9 @@ from pydantic import BaseModel
 from sqlalchemy import BindParameter, ColumnElement, Engine, Select, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import visitors
+from starlette.responses import Response
+
+from app.etag import etag_for
 
 JSON_MEDIA_TYPE = "application/json"
 _DUMPS_OPTIONS = orjson.OPT_UTC_Z
@@ -130,8 +133,19 @@ def page_bytes(items: list[dict[str, Any]], total: int, next_cursor: str | None)
 class _Compiled:
     sql: str
     order: tuple[str, ...] | None  # parameter names in placeholder order (qmark), or None (named)
-    defaults: dict[str, Any]  # the statement's own parameter values
+    defaults: dict[str, Any]  # the statement's own parameter values, as the driver takes them
     callables: dict[str, Callable[[], Any]]  # parameters evaluated when the statement runs
+    sqlite: bool
+
+    def params(self, values: dict[str, Any]) -> Any:
+        sqlite = self.sqlite
+        given = {k: _raw_param(v, sqlite) for k, v in values.items()}
+        for k, fn in self.callables.items():
+            given[k] = _raw_param(fn(), sqlite)
+        if self.order is None:
+            return {**self.defaults, **given}
+        defaults = self.defaults
+        return tuple(given[k] if k in given else defaults[k] for k in self.order)
 
 
 @dataclass
@@ -161,19 +175,18 @@ class RawQuery:
             state = compiled.construct_expanded_state(run_time)
             order = tuple(state.positiontup or ()) if compiled.positional else None
             callables = {k: b.callable for k, b in compiled.binds.items() if b.callable is not None}
-            hit = _Compiled(state.statement, order, dict(state.parameters), callables)
+            sqlite = dialect.name == "sqlite"
+            defaults = {k: _raw_param(v, sqlite) for k, v in state.parameters.items()}
+            hit = _Compiled(state.statement, order, defaults, callables, sqlite)
             self._compiled[dialect.name] = hit
         return hit
 
     def params(self, dialect: Dialect, values: dict[str, Any]) -> Any:
-        c = self.compiled(dialect)
-        params = {**c.defaults, **{k: fn() for k, fn in c.callables.items()}, **values}
-        sqlite = dialect.name == "sqlite"
-        raw = {k: _raw_param(v, sqlite) for k, v in params.items()}
-        return tuple(raw[k] for k in c.order) if c.order is not None else raw
+        return self.compiled(dialect).params(values)
 
     def run(self, cur: Any, dialect: Dialect, **values: Any) -> list[Any]:
-        cur.execute(self.compiled(dialect).sql, self.params(dialect, values))
+        c = self.compiled(dialect)
+        cur.execute(c.sql, c.params(values))
         rows: list[Any] = cur.fetchall()
         return rows
 
@@ -244,3 +257,16 @@ class Filters:
 
     def values(self) -> dict[str, Any]:
         return {f.name: f.value for f in self.items if f.value is not _NO_VALUE}
+
+
+def json_response(body: bytes) -> Response:
+    """The 200 answer of a GET on the fast path, with its ETag (the hash of the body).
+
+    The ETag is the one app.etag's middleware would compute, made here in the
+    worker thread rather than on the event loop; the middleware then only
+    compares it with If-None-Match. For a single record it is also the tag
+    writes check If-Match against (app.etag.record_etag: the same JSON).
+    """
+    return Response(
+        body, media_type=JSON_MEDIA_TYPE, headers={"ETag": etag_for(body), "Cache-Control": "no-cache"}
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import Select, bindparam, select
 
 from app.db import EngineDep
@@ -18,8 +18,7 @@ from app.deps import (
     list_page,
     sort_param,
 )
-from app.etag import etag_for
-from app.fastread import JSON_MEDIA_TYPE, Filters, RawQuery, columns_for, dumps, raw_cursor
+from app.fastread import Filters, RawQuery, columns_for, dumps, json_response, raw_cursor
 from app.models.common import Page
 from app.models.directive import DirectivePublic
 from app.models.document import CitationPublic
@@ -129,17 +128,11 @@ def read_meeting(ref: RecordRef, engine: EngineDep, include: Include = None) -> 
     dialect = engine.dialect
     with raw_cursor(engine) as cur:
         data = MEETINGS.fast_get(cur, dialect, ref)
-        body = dumps(data)
-        if include is None:  # the record alone: its ETag is the one If-Match is checked against
-            return Response(
-                body,
-                media_type=JSON_MEDIA_TYPE,
-                headers={"ETag": etag_for(body), "Cache-Control": "no-cache"},
-            )
-        for name in dict.fromkeys(include.split(",")):
+        # Without include=, the record alone: its ETag is the one If-Match is checked against.
+        for name in dict.fromkeys(include.split(",")) if include else ():
             shape, query = _FAST_INCLUDES[name]
             data[name] = shape.records(query.run(cur, dialect, meeting_id=data["id"]))
-    return Response(dumps(data), media_type=JSON_MEDIA_TYPE)
+    return json_response(dumps(data))
 
 
 def _nested(resource: Resource, public: Any, summary: str) -> None:

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 
 from app.db import EngineDep
 from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, set_next_link
-from app.fastread import JSON_MEDIA_TYPE, page_bytes, raw_cursor
+from app.fastread import json_response, page_bytes, raw_cursor
 from app.models.common import Page
 from app.models.search import HitType, SearchHit
 from app.openapi_docs import LIST
@@ -80,7 +80,7 @@ def search_records(
         }
         for row in result.rows
     ]
-    out = Response(page_bytes(items, result.total, result.next_cursor), media_type=JSON_MEDIA_TYPE)
+    out = json_response(page_bytes(items, result.total, result.next_cursor))
     if result.next_cursor:
         set_next_link(request, out, result.next_cursor)
     return out
