@@ -93,10 +93,15 @@ SEARCH_SORTING = Sorting(
 
 
 SEARCH_CANDIDATES = 1000  # the newest matches that are ranked; see search()
-# PostgreSQL: the newest matches are looked for among the newest WINDOWS[0] documents
-# first, then WINDOWS[1], then all (GIN gives no order, so a common word would otherwise
-# fetch every match before keeping the newest).
-WINDOWS = (20_000, 200_000)
+# PostgreSQL: GIN gives its matches in no order, so for a common word it would fetch every
+# match before keeping the newest. The newest matches are first looked for by walking the
+# primary key backwards over the newest FIRST_WINDOW documents (stopping at the
+# SEARCH_CANDIDATES-th match); if that is not enough, over a window sized from the density
+# of matches seen, if it is at most MAX_WINDOW; else through the GIN index over all documents
+# (a rare query: few matches, short posting lists). Each step's result is exact when it has
+# SEARCH_CANDIDATES rows: the newest matches all lie in the window.
+FIRST_WINDOW = 20_000
+MAX_WINDOW = 200_000
 _CANDIDATE_SQL: dict[tuple[Any, ...], RawQuery] = {}
 
 
@@ -147,14 +152,25 @@ def _candidates(
         return [(float(r[1]), int(r[0])) for r in rows]
     cur.execute("SELECT max(id) FROM search_document")
     top = cur.fetchone()[0] or 0
-    for window in WINDOWS:
-        if window >= top:
-            break
-        rows = _candidates_query(dialect, types, meeting, True).run(
-            cur, raw_dialect, floor=top - window, **values
-        )
-        if len(rows) >= SEARCH_CANDIDATES:  # the newest matches are all above the floor
-            return [(float(r[1]), int(r[0])) for r in rows]
+    if top > FIRST_WINDOW:
+        windowed = _candidates_query(dialect, types, meeting, True)
+        # Within the windows, the planner must walk the primary key: it misjudges how many
+        # documents match several common words (they are not independent) and would
+        # otherwise intersect their long posting lists first.
+        cur.execute("SET LOCAL enable_bitmapscan = off")
+        try:
+            rows = windowed.run(cur, raw_dialect, floor=top - FIRST_WINDOW, **values)
+            if len(rows) >= SEARCH_CANDIDATES:
+                return [(float(r[1]), int(r[0])) for r in rows]
+            # Sparser matches: a wider window if they are dense enough to fill it, else the index.
+            density = max(len(rows), 1) / FIRST_WINDOW
+            window = int(SEARCH_CANDIDATES / density * 1.5)
+            if window <= MAX_WINDOW:
+                rows = windowed.run(cur, raw_dialect, floor=top - window, **values)
+                if len(rows) >= SEARCH_CANDIDATES or window >= top:
+                    return [(float(r[1]), int(r[0])) for r in rows]
+        finally:
+            cur.execute("SET LOCAL enable_bitmapscan = on")
     rows = _candidates_query(dialect, types, meeting, False).run(cur, raw_dialect, **values)
     return [(float(r[1]), int(r[0])) for r in rows]
 
