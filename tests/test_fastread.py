@@ -200,3 +200,26 @@ def test_search_fast_path_equals_pydantic(big_client: TestClient, q: str) -> Non
     page = TypeAdapter(Page[SearchHit]).validate_json(r.content)
     assert r.content == pydantic_json(page)
     assert page.items
+
+
+@pytest.mark.parametrize("q", ["trien khai", "can", "Đảng", "nguon luc", "xyzzy"])
+def test_search_windows_find_the_newest_matches(
+    big_client: TestClient, monkeypatch: pytest.MonkeyPatch, q: str
+) -> None:
+    """PostgreSQL looks for the newest matches in windows of the newest documents first: with
+    windows and a candidate count small enough to use every step, the answer is the same as
+    with one search over everything (on SQLite, which has no windows, trivially so)."""
+    from app import search
+
+    monkeypatch.setattr(search, "SEARCH_CANDIDATES", 7)
+    monkeypatch.setattr(search, "FIRST_WINDOW", 10**9)
+    r = big_client.get("/api/v1/search", params={"q": q, "limit": 100})
+    assert r.status_code == 200, r.text
+    everything = r.json()
+    for first, widest in ((3, 5), (3, 1000), (40, 10**6), (1, 2)):
+        monkeypatch.setattr(search, "FIRST_WINDOW", first)
+        monkeypatch.setattr(search, "MAX_WINDOW", widest)
+        r = big_client.get("/api/v1/search", params={"q": q, "limit": 100})
+        assert r.status_code == 200, r.text
+        assert r.json() == everything, (first, widest)
+    assert everything["total"] == min(7, everything["total"])
