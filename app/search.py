@@ -100,7 +100,7 @@ SEARCH_CANDIDATES = 1000  # the newest matches that are ranked; see search()
 # of matches seen, if it is at most MAX_WINDOW; else through the GIN index over all documents
 # (a rare query: few matches, short posting lists). Each step's result is exact when it has
 # SEARCH_CANDIDATES rows: the newest matches all lie in the window.
-FIRST_WINDOW = 20_000
+FIRST_WINDOW = 2_000
 MAX_WINDOW = 200_000
 _CANDIDATE_SQL: dict[tuple[Any, ...], RawQuery] = {}
 
@@ -120,7 +120,7 @@ def _candidates_query(dialect: str, types: tuple[str, ...], meeting: bool, windo
     if dialect == "sqlite":
         matches, score = _matches(dialect, match)
         stmt = matches.add_columns(score).where(*where).order_by(fts_t.c.rowid.desc())
-        hit = RawQuery(stmt.limit(SEARCH_CANDIDATES))
+        hit = RawQuery(stmt.limit(bindparam("candidates", type_=Integer())))
     else:
         tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), match)
         if windowed:
@@ -129,7 +129,7 @@ def _candidates_query(dialect: str, types: tuple[str, ...], meeting: bool, windo
             select(doc_t.c.id, _tsv.label("tsv"))
             .where(_tsv.op("@@")(tsquery), *where)
             .order_by(doc_t.c.id.desc())
-            .limit(SEARCH_CANDIDATES)
+            .limit(bindparam("candidates", type_=Integer()))
             .subquery("newest")
         )
         # Ranked after the LIMIT: ts_rank for the candidates only.
@@ -143,7 +143,7 @@ def _candidates_query(dialect: str, types: tuple[str, ...], meeting: bool, windo
 def _candidates(
     cur: Any, dialect: str, q: str, types: tuple[str, ...], meeting_id: int | None, raw_dialect: Any
 ) -> list[tuple[float, int]]:
-    values: dict[str, Any] = {"match": match_param(dialect, q)}
+    values: dict[str, Any] = {"match": match_param(dialect, q), "candidates": SEARCH_CANDIDATES}
     if meeting_id is not None:
         values["meeting_id"] = meeting_id
     meeting = meeting_id is not None
