@@ -24,33 +24,17 @@ run: install
 	$(BIN)/python -m app seed init
 	$(BIN)/python -m uvicorn app.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-# `make test` runs the suite on each back end of BACKENDS in turn: SQLite, then
-# PostgreSQL at TEST_POSTGRES_URL when it answers there (else it says SKIPPED).
-# It fails if any run fails, or collects no test (pytest's exit 5).
+# `make test` runs the suite on each back end of BACKENDS, side by side: SQLite,
+# and PostgreSQL at TEST_POSTGRES_URL when it answers there (else it says
+# SKIPPED). It fails if any run fails, or collects no test (pytest's exit 5).
+# SERIAL=1 runs them one after the other. See scripts/test-backends.
 BACKENDS ?= sqlite postgresql
 PYTEST_ARGS ?= -q
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-export TEST_POSTGRES_URL
-PG_PROBE := import os, psycopg; from sqlalchemy import make_url; \
-	psycopg.connect(make_url(os.environ["TEST_POSTGRES_URL"]).set(drivername="postgresql") \
-	.render_as_string(hide_password=False), connect_timeout=3).close()
+export TEST_POSTGRES_URL BACKENDS PYTEST_ARGS
 
 test: install
-	@status=0; summary=""; \
-	for backend in $(BACKENDS); do \
-	  if [ "$$backend" = postgresql ] && ! $(BIN)/python -c '$(PG_PROBE)' 2>/dev/null; then \
-	    echo "==> SKIPPED the PostgreSQL run: no PostgreSQL answers at TEST_POSTGRES_URL" \
-	      "($$($(BIN)/python -c 'import os; from sqlalchemy import make_url; print(make_url(os.environ["TEST_POSTGRES_URL"]))'))"; \
-	    summary="$$summary $$backend:SKIPPED"; continue; \
-	  fi; \
-	  echo "==> tests on $$backend"; \
-	  rc=0; TEST_BACKEND=$$backend $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
-	  if [ $$rc -eq 0 ]; then summary="$$summary $$backend:passed"; \
-	  elif [ $$rc -eq 5 ]; then summary="$$summary $$backend:FAILED(no-tests-collected,exit-5)"; status=1; \
-	  else summary="$$summary $$backend:FAILED(exit-$$rc)"; status=1; fi; \
-	done; \
-	echo "==> test runs:$$summary"; \
-	exit $$status
+	BIN=$(BIN) scripts/test-backends
 
 lint: install
 	$(BIN)/ruff check app tests

@@ -1,11 +1,13 @@
-"""Command line: python -m app seed {check,load,init,schema} ... | keys {create,list,revoke} ..."""
+"""Command line: python -m app seed {check,load,export,init,schema} ... | keys {create,list,revoke} ..."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +33,65 @@ def _seed_load(args: argparse.Namespace) -> int:
     seed = read_seed(args.file)  # validated in full before the database is opened
     engine = create_db_engine(get_settings())
     create_schema(engine)
-    report = load_seed(engine, seed, file=args.file)
+    show = args.progress or (sys.stderr.isatty() and len(seed.meetings) >= PROGRESS_MIN_MEETINGS)
+    with progress_bar(len(seed.meetings), enabled=show, desc=str(args.file)) as step:
+        report = load_seed(engine, seed, file=args.file, dry_run=args.dry_run, progress=step)
+    if args.dry_run:
+        print(f"{args.file}: dry run, nothing written: {report.summary()}")
+        print(report.table())
+        return 0
     print(f"{args.file}: {report.summary()}")
+    return 0
+
+
+PROGRESS_MIN_MEETINGS = 200  # a bar on a terminal only for files this large (or with --progress)
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, *, enabled: bool, desc: str) -> Iterator[Callable[[int], None] | None]:
+    """A tqdm bar of meetings on stderr, or nothing."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit=" meetings", file=sys.stderr, dynamic_ncols=True) as bar:
+
+        def step(n: int) -> None:
+            bar.update(n)
+
+        yield step
+
+
+def _seed_export(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    from app.db import create_db_engine
+    from app.export import export_chunks
+    from app.seeding import create_schema
+
+    engine = create_db_engine(get_settings())
+    create_schema(engine)
+    if args.output == Path("-"):
+        for chunk in export_chunks(engine):
+            sys.stdout.write(chunk)
+        return 0
+    # Written next to the target and renamed: a failed export leaves no half-written file.
+    target = args.output.resolve()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            for chunk in export_chunks(engine):
+                out.write(chunk)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the export is a plain file
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    print(f"{args.output}: exported the database", file=sys.stderr)
     return 0
 
 
@@ -123,9 +182,33 @@ def main(argv: list[str] | None = None) -> int:
     check = seed.add_parser("check", help="validate a seed file without touching any database")
     check.add_argument("file", type=Path)
     check.set_defaults(func=_seed_check)
-    load = seed.add_parser("load", help="load a seed file (records already present, by slug, are kept)")
+    load = seed.add_parser(
+        "load",
+        help="merge a seed file into the database by slug",
+        description="Merge a seed file into the database (empty or not), matching records by slug: "
+        "records new to the database are created; records it has whose fields differ from the file's "
+        "are updated (the file wins); the others are left untouched. Records the database has and the "
+        "file does not are KEPT (nothing is deleted). One transaction: on any error nothing is written. "
+        "Loading the same file again changes nothing.",
+    )
     load.add_argument("file", type=Path)
+    load.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="report what would be created, updated and left unchanged per collection; write nothing",
+    )
+    load.add_argument(
+        "--progress",
+        action="store_true",
+        help=f"show a progress bar on stderr (default: only on a terminal, for files of "
+        f"{PROGRESS_MIN_MEETINGS}+ meetings)",
+    )
     load.set_defaults(func=_seed_load)
+    export = seed.add_parser(
+        "export", help="write the whole database as a seed file (records refer to each other by slug)"
+    )
+    export.add_argument("-o", "--output", type=Path, default=Path("-"), help="output file (default stdout)")
+    export.set_defaults(func=_seed_export)
     init = seed.add_parser("init", help="create the schema and load SEED_FILE if the database is empty")
     init.set_defaults(func=_seed_init)
     schema = seed.add_parser("schema", help="print the JSON Schema of seed files")

@@ -16,6 +16,7 @@ from app.fastread import Filters, RawQuery, dumps, json_response, page_bytes, ra
 from app.pagination import SortKey, decode_cursor, encode_cursor, keyset_after
 from app.resources import MAX_ID, Resource
 from app.search import SEARCHABLE_PATTERN, match_param, matching_record_ids
+from app.streams import Format, negotiate, stream_collection
 
 _settings = get_settings()
 
@@ -58,7 +59,7 @@ TextQuery = Annotated[
 ]
 
 
-def _iso_date(value: Any) -> Any:
+def iso_date(value: Any) -> Any:
     """Only YYYY-MM-DD, as the document says (format: date): pydantic alone would also
     take a Unix timestamp ("0") or a datetime for a date."""
     if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
@@ -68,10 +69,10 @@ def _iso_date(value: Any) -> Any:
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DateFrom = Annotated[
-    dt.date | None, BeforeValidator(_iso_date), Query(description="Meetings on or after this day.")
+    dt.date | None, BeforeValidator(iso_date), Query(description="Meetings on or after this day.")
 ]
 DateTo = Annotated[
-    dt.date | None, BeforeValidator(_iso_date), Query(description="Meetings on or before this day.")
+    dt.date | None, BeforeValidator(iso_date), Query(description="Meetings on or before this day.")
 ]
 DEFAULT_LIMIT = _settings.page_size_default
 
@@ -130,13 +131,7 @@ def list_page(
     shape of request; the rows go straight to JSON bytes shaped by the public
     model (the route keeps `response_model=Page[...]` for its documentation).
     """
-    if q is not None:
-        dialect_name = dialect.name
-        where.add(
-            "q",
-            lambda p: resource.table.c.id.in_(matching_record_ids(dialect_name, resource.name, p)),
-            match_param(dialect_name, q),
-        )
+    _q_filter(where, dialect.name, resource, q)
     resolved = resource.sorting.resolve(sort)
     sort_str = ",".join(("-" if d else "") + n for n, d in resolved)
     keys = [resource.sorting.keys[n] for n, _ in resolved]
@@ -157,6 +152,71 @@ def list_page(
     if next_cursor:
         set_next_link(request, out, next_cursor)
     return out
+
+
+def _q_filter(where: Filters, dialect_name: str, resource: Resource, q: str | None) -> None:
+    if q is not None:
+        where.add(
+            "q",
+            lambda p: resource.table.c.id.in_(matching_record_ids(dialect_name, resource.name, p)),
+            match_param(dialect_name, q),
+        )
+
+
+def list_or_stream(
+    engine: Engine,
+    resource: Resource,
+    request: Request,
+    *,
+    where: Filters,
+    q: str | None,
+    sort: str | None,
+    cursor: str | None,
+    limit: int,
+    fmt: Format | None,
+    cur: Any = None,
+) -> Response:
+    """One JSON page (list_page, on `cur` if given, else on a cursor of its own); or, when `fmt`
+    or the Accept header asks for CSV or NDJSON, the whole filtered collection in that format,
+    streamed (see app/streams.py)."""
+    chosen = negotiate(request, fmt)
+    if chosen is Format.json:
+        if cur is not None:
+            return list_page(
+                cur,
+                engine.dialect,
+                resource,
+                request,
+                where=where,
+                q=q,
+                sort=sort,
+                cursor=cursor,
+                limit=limit,
+            )
+        with raw_cursor(engine) as own:
+            return list_page(
+                own,
+                engine.dialect,
+                resource,
+                request,
+                where=where,
+                q=q,
+                sort=sort,
+                cursor=cursor,
+                limit=limit,
+            )
+    _q_filter(where, engine.dialect.name, resource, q)
+    stmt = resource.select().where(*where.bound_clauses())
+    return stream_collection(
+        engine,
+        stmt,
+        resource.sorting,
+        sort,
+        resource.public,
+        resource.to_public,
+        chosen,
+        resource.path.strip("/"),
+    )
 
 
 def set_next_link(request: Request, response: Response, cursor: str) -> None:

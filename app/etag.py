@@ -1,10 +1,10 @@
 """ETags on every successful GET, and 304 for a matching If-None-Match.
 
 A pure ASGI middleware: it buffers the body of GET responses with status 200
-(JSON documents of bounded size), hashes it, and answers 304 when the client
-already has that representation. A route may set its own ETag (single records
-do: see record_etag below); the middleware then keeps it and only does the
-If-None-Match comparison.
+(JSON documents of bounded size; not downloads sent as attachments), hashes
+it, and answers 304 when the client already has that representation. A route
+may set its own ETag (single records do: see record_etag below); the middleware
+then keeps it and only does the If-None-Match comparison.
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ class ETagMiddleware:
                 if (
                     message["status"] != 200
                     or "etag" in headers
+                    # Downloads (CSV/NDJSON collections, the export, the calendar) are
+                    # streamed: buffering them to hash would hold the whole body in memory.
+                    or headers.get("content-disposition", "").startswith("attachment")
                     or headers.get("content-type", "").startswith(
                         ("text/event-stream", "text/html", "application/javascript", "text/css")
                     )

@@ -255,6 +255,12 @@ class Filters:
     def clauses(self) -> list[ColumnElement[bool]]:
         return [f.build() if f.value is _NO_VALUE else f.build(bindparam(f.name)) for f in self.items]
 
+    def bound_clauses(self) -> list[ColumnElement[bool]]:
+        """The clauses with their values bound (for statements run through SQLAlchemy)."""
+        return [
+            f.build() if f.value is _NO_VALUE else f.build(bindparam(f.name, f.value)) for f in self.items
+        ]
+
     def values(self) -> dict[str, Any]:
         return {f.name: f.value for f in self.items if f.value is not _NO_VALUE}
 

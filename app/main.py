@@ -21,6 +21,7 @@ from app.models.common import Problem
 from app.routers import (
     directives,
     documents,
+    exports,
     findings,
     health,
     meetings,
@@ -72,7 +73,17 @@ def create_app() -> FastAPI:
     app.add_middleware(ETagMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     api = APIRouter(prefix="/api/v1")
-    for module in (meetings, people, participants, directives, shortcomings, findings, documents, search):
+    for module in (
+        meetings,
+        people,
+        participants,
+        directives,
+        shortcomings,
+        findings,
+        documents,
+        search,
+        exports,
+    ):
         api.include_router(module.router)
     for router in write_routes.ROUTERS:
         api.include_router(router)
@@ -92,6 +103,7 @@ def create_app() -> FastAPI:
             components.update(problem_schema.pop("$defs", {}))
             components["Problem"] = problem_schema
             openapi_docs.restore_examples(schema, app.routes)
+            openapi_docs.require_if_match(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

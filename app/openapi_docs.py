@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from app.models.common import problem_example
 from app.models.examples import DIRECTIVE, DOCUMENT, FINDING, MEETING, PARTICIPANT, PERSON, SHORTCOMING
+from app.streams import csv_lines
 
 
 def _phrase(status: int) -> str:
@@ -133,6 +134,16 @@ _EXAMPLES: dict[int, tuple[str, dict[str, Any]]] = {
             retry_after=60,
         ),
     ),
+    406: (
+        "The Accept header allows none of application/json, text/csv, application/x-ndjson",
+        problem_example(
+            406,
+            "Not Acceptable",
+            "This collection is served as application/json, text/csv or application/x-ndjson; "
+            "the Accept header allows none of them: 'text/html'.",
+            instance="/api/v1/meetings",
+        ),
+    ),
     503: (
         "Database unavailable",
         problem_example(503, "Service Unavailable", "The database does not answer."),
@@ -186,6 +197,38 @@ def problems(
 
 READ = problems(404, 422)
 LIST = problems(422)
+
+
+def list_responses(resource: Any, *codes: int) -> dict[int | str, dict[str, Any]]:
+    """A collection route's responses: the JSON page, the CSV and NDJSON downloads of the
+    whole collection (app/streams.py) with the resource's example record, and the problems."""
+    example = resource.public.model_config["json_schema_extra"]["examples"][0]
+    record = resource.public.model_validate(example)
+    fields = list(resource.public.model_fields)
+    csv_text = "".join(csv_lines(fields, iter([record.model_dump(mode="json")])))
+    disposition = {
+        "Content-Disposition": {
+            "description": "With format=csv or ndjson: `attachment` and a file name.",
+            "required": False,
+            "schema": {"type": "string", "examples": [f'attachment; filename="{resource.path[1:]}.csv"']},
+        }
+    }
+    return {
+        200: {
+            "description": "One page of the collection (JSON); or, with `format=csv|ndjson` or such an "
+            "Accept header, the whole filtered collection as CSV or NDJSON, streamed.",
+            "headers": disposition,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}, "example": csv_text},
+                "application/x-ndjson": {
+                    "schema": {"type": "string"},
+                    "example": record.model_dump_json() + "\n",
+                },
+            },
+        },
+        **problems(*sorted({*codes, 406, 422})),
+    }
+
 
 # --- writes ---------------------------------------------------------------------------------------
 
@@ -319,3 +362,22 @@ def restore_examples(schema: dict[str, Any], routes: Sequence[BaseRoute]) -> Non
         target = components.get(name)
         if "examples" in definition and target is not None and target.get("title") == definition.get("title"):
             target["examples"] = definition["examples"]
+
+
+def require_if_match(schema: dict[str, Any]) -> None:
+    """Document If-Match as required on every operation that takes it.
+
+    The contract is that a change or delete must carry the record's ETag. The
+    route itself takes the header as optional so that its absence is answered
+    with 428 Precondition Required (RFC 6585), which the operation documents,
+    rather than with the generic 422 of a missing parameter.
+    """
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "header" and parameter.get("name") == "If-Match":
+                    parameter["required"] = True
+                    schema_ = parameter["schema"]
+                    kinds = [kind for kind in schema_.pop("anyOf", []) if kind.get("type") != "null"]
+                    if kinds:
+                        schema_.update(kinds[0])

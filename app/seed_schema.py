@@ -22,19 +22,18 @@ from app.text import nfc
 
 SCHEMA_VERSION = 1
 
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-
-
-def _not_numeric(value: str) -> str:
-    if value.replace("-", "").isdigit():
-        raise ValueError("a slug needs a letter (all-digit references are integer ids)")
-    return value
-
+# Lowercase words joined by single hyphens, with at least one letter somewhere:
+# an all-digit reference is an integer id (in paths and in the seed alike).
+SLUG_PATTERN = r"^(?:[a-z0-9]+-)*[a-z0-9]*[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 
 Slug = Annotated[
     str,
-    Field(pattern=SLUG_PATTERN, min_length=1, max_length=120),
-    AfterValidator(_not_numeric),
+    Field(
+        pattern=SLUG_PATTERN,
+        min_length=1,
+        max_length=120,
+        description="Lowercase words of letters and digits joined by hyphens, with at least one letter.",
+    ),
 ]
 
 
@@ -130,6 +129,9 @@ class DirectiveSeed(_Strict):
     )
     status: DirectiveStatus = DirectiveStatus.open
     due_date: dt.date | None = None
+    done_on: dt.date | None = Field(
+        default=None, description="Day the directive was marked done (exports carry it)."
+    )
     source_quote: Text
 
 

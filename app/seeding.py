@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, func, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 import app.search_index  # noqa: F401  (registers the full-text DDL)
-from app import migrations
+from app import export, migrations
 from app.db import is_sqlite, writer
+from app.export import MEETING_FIELDS, SOURCE_FIELDS
 from app.models import (
     Directive,
     Document,
@@ -26,8 +27,18 @@ from app.models import (
     SearchDocument,
     Shortcoming,
 )
+from app.models.common import utcnow
 from app.search_index import search_row
-from app.seed_schema import SeedError, SeedFile
+from app.seed_schema import (
+    CitationSeed,
+    DirectiveSeed,
+    DocumentSeed,
+    MeetingSeed,
+    ParticipantSeed,
+    PersonSeed,
+    SeedError,
+    SeedFile,
+)
 from app.text import fold
 
 # Records a load must create for PostgreSQL's statistics to be refreshed at its end.
@@ -39,20 +50,63 @@ def t(model: Any) -> Table:
     return table
 
 
+search_t = t(SearchDocument)
+
+
+COLLECTIONS = (
+    "people",
+    "documents",
+    "meetings",
+    "participants",
+    "directives",
+    "shortcomings",
+    "findings",
+    "citations",
+)
+
+
+def _zeros() -> dict[str, int]:
+    return dict.fromkeys(COLLECTIONS, 0)
+
+
 @dataclass
 class LoadReport:
-    created: dict[str, int] = field(default_factory=dict)
-    skipped_meetings: list[str] = field(default_factory=list)
+    """What a load created, updated and left unchanged, per collection."""
+
+    created: dict[str, int] = field(default_factory=_zeros)
+    updated: dict[str, int] = field(default_factory=_zeros)
+    unchanged: dict[str, int] = field(default_factory=_zeros)
+    skipped_meetings: list[str] = field(default_factory=list)  # meetings the database already had
+    dry_run: bool = False
 
     def add(self, kind: str, n: int) -> None:
         self.created[kind] = self.created.get(kind, 0) + n
 
+    def count(self, outcome: str, kind: str, n: int = 1) -> None:
+        counts: dict[str, int] = getattr(self, outcome)
+        counts[kind] = counts.get(kind, 0) + n
+
     def summary(self) -> str:
         made = ", ".join(f"{n} {k}" for k, n in self.created.items() if n) or "nothing new"
-        skipped = (
-            f"; {len(self.skipped_meetings)} meeting(s) already present" if self.skipped_meetings else ""
-        )
-        return f"created {made}{skipped}"
+        changed = ", ".join(f"{n} {k}" for k, n in self.updated.items() if n)
+        parts = [f"{'would create' if self.dry_run else 'created'} {made}"]
+        if changed:
+            parts.append(f"{'would update' if self.dry_run else 'updated'} {changed}")
+        if self.skipped_meetings:
+            parts.append(f"{len(self.skipped_meetings)} meeting(s) already present")
+        return "; ".join(parts)
+
+    def table(self) -> str:
+        """Per collection: created, updated, unchanged (`seed load --dry-run` prints it)."""
+        verb = "would " if self.dry_run else ""
+        head = f"{'collection':<14}{verb + 'create':>14}{verb + 'update':>14}{'unchanged':>11}"
+        lines = [head]
+        for kind in COLLECTIONS:
+            lines.append(
+                f"{kind:<14}{self.created.get(kind, 0):>14}{self.updated.get(kind, 0):>14}"
+                f"{self.unchanged.get(kind, 0):>11}"
+            )
+        return "\n".join(lines)
 
 
 def _lock(conn: Connection) -> None:
@@ -97,198 +151,367 @@ def is_empty(engine: Engine) -> bool:
 def _insert_many(conn: Connection, model: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
     if not rows:
         return []
+    # A column null in every row is left to its default (null): the rows then also fit a database
+    # still at an earlier revision, without a column added since (tests/test_migrations.py).
+    unset = [k for k in rows[0] if all(r[k] is None for r in rows)]
+    if unset:
+        rows = [{k: v for k, v in r.items() if k not in unset} for r in rows]
     table = t(model)
     result = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows))
     return [r[0] for r in result]
 
 
-def _existing(conn: Connection, model: Any, slugs: Sequence[str]) -> dict[str, int]:
-    if not slugs:
-        return {}
-    table = t(model)
-    found: dict[str, int] = {}
-    for i in range(0, len(slugs), 500):
-        chunk = list(slugs[i : i + 500])
-        rows = conn.execute(select(table.c.slug, table.c.id).where(table.c.slug.in_(chunk)))
-        found.update({slug: id_ for slug, id_ in rows})
+# --- seed records -> rows and search rows --------------------------------------------------------
+# The inverse of app/export.py's builders: a field added to the seed format is added here too.
+
+
+def _person_row(p: PersonSeed) -> dict[str, Any]:
+    return {"slug": p.slug, "full_name": p.full_name, "name_folded": fold(p.full_name)}
+
+
+def _document_row(d: DocumentSeed) -> dict[str, Any]:
+    return d.model_dump()
+
+
+def _meeting_row(m: MeetingSeed) -> dict[str, Any]:
+    return {
+        **m.model_dump(include=set(MEETING_FIELDS)),
+        **{f"source_{k}": getattr(m.source, k) for k in SOURCE_FIELDS},
+    }
+
+
+def _participant_row(p: ParticipantSeed, meeting_id: int, people: dict[str, int]) -> dict[str, Any]:
+    return {**p.model_dump(exclude={"person"}), "meeting_id": meeting_id, "person_id": people[p.person]}
+
+
+def _directive_row(d: DirectiveSeed, meeting_id: int, participants: dict[str, int]) -> dict[str, Any]:
+    return {
+        **d.model_dump(exclude={"issued_by"}),
+        "meeting_id": meeting_id,
+        "issued_by": participants[d.issued_by],
+    }
+
+
+def _child_row(item: Any, meeting_id: int) -> dict[str, Any]:
+    return {**item.model_dump(), "meeting_id": meeting_id}
+
+
+def _search(kind: str, id_: int, meeting_id: int | None, item: Any, names: dict[str, str]) -> dict[str, Any]:
+    """The search_document row of a seed record (as app/writes.py writes it for the API's)."""
+    if kind == "people":
+        return search_row("person", id_, None, item.full_name)
+    if kind == "documents":
+        return search_row("document", id_, None, item.title, item.number, item.issuer)
+    if kind == "meetings":
+        return search_row("meeting", id_, id_, item.title, item.purpose, item.summary, item.organizer)
+    if kind == "participants":
+        name = names.get(item.person, item.person)
+        return search_row("participant", id_, meeting_id, f"{name}, {item.title}", item.organization)
+    if kind == "directives":
+        return search_row("directive", id_, meeting_id, item.text, *item.addressees)
+    if kind == "shortcomings":
+        return search_row("shortcoming", id_, meeting_id, item.text, *item.concerns)
+    return search_row("finding", id_, meeting_id, item.text)
+
+
+SEARCH_TYPE = {
+    "people": "person",
+    "documents": "document",
+    "meetings": "meeting",
+    "participants": "participant",
+    "directives": "directive",
+    "shortcomings": "shortcoming",
+    "findings": "finding",
+}
+_MODELS: dict[str, Any] = {
+    "people": Person,
+    "documents": Document,
+    "meetings": Meeting,
+    "participants": Participant,
+    "directives": Directive,
+    "shortcomings": Shortcoming,
+    "findings": Finding,
+}
+_RECORD_KINDS = ("participants", "directives", "shortcomings", "findings")  # children with a slug
+
+
+# --- what the database has ------------------------------------------------------------------------
+
+
+@dataclass
+class _Present:
+    """The database's records that the file names, as seed records (app/export.py builds them)."""
+
+    people: dict[str, tuple[int, PersonSeed]] = field(default_factory=dict)
+    documents: dict[str, tuple[int, DocumentSeed]] = field(default_factory=dict)
+    meetings: dict[str, tuple[int, MeetingSeed]] = field(default_factory=dict)
+    # kind -> slug -> (id, meeting id, seed record)
+    children: dict[str, dict[str, tuple[int, int, Any]]] = field(default_factory=dict)
+    # meeting id -> document slug -> citation
+    citations: dict[int, dict[str, CitationSeed]] = field(default_factory=dict)
+    # meeting id -> person slug -> participant slug
+    persons_in: dict[int, dict[str, str]] = field(default_factory=dict)
+
+
+def _by_slug(conn: Connection, stmt: Any, slug_column: Any, slugs: Sequence[str]) -> Iterator[Any]:
+    for chunk in export.chunks(sorted(set(slugs))):
+        yield from conn.execute(stmt.where(slug_column.in_(chunk))).mappings()
+
+
+def _present(conn: Connection, seed: SeedFile) -> _Present:
+    found = _Present()
+    for row in _by_slug(conn, export.PEOPLE, export.person_t.c.slug, [p.slug for p in seed.people]):
+        found.people[row["slug"]] = (row["id"], export.person_seed(row))
+    for row in _by_slug(conn, export.DOCUMENTS, export.document_t.c.slug, [d.slug for d in seed.documents]):
+        found.documents[row["slug"]] = (row["id"], export.document_seed(row))
+    for row in _by_slug(conn, export.MEETINGS, export.meeting_t.c.slug, [m.slug for m in seed.meetings]):
+        found.meetings[row["slug"]] = (row["id"], export.meeting_seed(row))
+    for kind in _RECORD_KINDS:
+        stmt, table, build, _ = export.CHILDREN[kind]
+        slugs = [item.slug for m in seed.meetings for item in getattr(m, kind)]
+        # Which of the slugs the database has, then the whole records of those only.
+        known = {row["id"] for row in _by_slug(conn, select(table.c.id, table.c.slug), table.c.slug, slugs)}
+        found.children[kind] = {}
+        for chunk in export.chunks(sorted(known)):
+            for row in conn.execute(stmt.where(table.c.id.in_(chunk))).mappings():
+                found.children[kind][row["slug"]] = (row["id"], row["meeting_id"], build(row))
+    meeting_ids = [id_ for id_, _ in found.meetings.values()]
+    for chunk in export.chunks(meeting_ids):
+        for row in conn.execute(export.CITATIONS.where(export.citation_t.c.meeting_id.in_(chunk))).mappings():
+            found.citations.setdefault(row["meeting_id"], {})[row["document_slug"]] = export.citation_seed(
+                row
+            )
+        stmt = export.PARTICIPANTS.where(export.participant_t.c.meeting_id.in_(chunk))
+        for row in conn.execute(stmt).mappings():
+            found.persons_in.setdefault(row["meeting_id"], {})[row["person_slug"]] = row["slug"]
     return found
 
 
-_CHILDREN: tuple[tuple[str, Any], ...] = (
-    ("participants", Participant),
-    ("directives", Directive),
-    ("shortcomings", Shortcoming),
-    ("findings", Finding),
-)
-
-
-def _slug_conflicts(conn: Connection, seed: SeedFile, present: dict[str, int]) -> list[str]:
-    """Slugs of a new meeting's records that the database already has (under another meeting)."""
+def _conflicts(seed: SeedFile, present: _Present) -> list[str]:
+    """Records of the file that cannot be merged: a slug the database gives to a record of
+    another meeting, or a person who already takes part in the meeting under another slug."""
     problems: list[str] = []
     for m_i, m in enumerate(seed.meetings):
-        if m.slug in present:
+        meeting_id = present.meetings[m.slug][0] if m.slug in present.meetings else None
+        for kind in _RECORD_KINDS:
+            for i, item in enumerate(getattr(m, kind)):
+                there = present.children[kind].get(item.slug)
+                if there is not None and there[1] != meeting_id:
+                    problems.append(
+                        f"meetings[{m_i}].{kind}[{i}].slug: slug '{item.slug}' already exists in the database"
+                    )
+        if meeting_id is None:
             continue
-        for kind, model in _CHILDREN:
-            items = getattr(m, kind)
-            taken = _existing(conn, model, [item.slug for item in items])
-            problems.extend(
-                f"meetings[{m_i}].{kind}[{i}].slug: slug '{item.slug}' already exists in the database"
-                for i, item in enumerate(items)
-                if item.slug in taken
-            )
+        taken = present.persons_in.get(meeting_id, {})
+        for i, p in enumerate(m.participants):
+            other = taken.get(p.person)
+            if other is not None and other != p.slug:
+                problems.append(
+                    f"meetings[{m_i}].participants[{i}].person: '{p.person}' already takes part in "
+                    f"this meeting as participant '{other}'"
+                )
     return problems
 
 
-def load_seed(
-    engine: Engine, seed: SeedFile, *, only_if_empty: bool = False, file: str | Path = "<seed>"
-) -> LoadReport:
-    """Insert what the seed has and the database lacks (matched by slug).
+# --- writing --------------------------------------------------------------------------------------
 
-    Everything happens in one write transaction: on any error nothing is kept.
-    Loading the same file twice creates nothing the second time. A new meeting
-    whose records reuse slugs already in the database raises SeedError naming
-    their JSON paths (`file` is the name used in its report).
+
+class _Merge:
+    """Decides, per record, create / update / leave alone, and (unless a dry run) writes it."""
+
+    def __init__(self, conn: Connection, present: _Present, report: LoadReport, names: dict[str, str]):
+        self.conn = conn
+        self.present = present
+        self.report = report
+        self.names = names
+        self.write = not report.dry_run
+        self.now = utcnow()
+        self.new_search: list[dict[str, Any]] = []
+
+    def _update(self, kind: str, id_: int, values: dict[str, Any]) -> None:
+        table = t(_MODELS[kind])
+        self.conn.execute(update(table).where(table.c.id == id_).values(**values, updated_at=self.now))
+
+    def _reindex(self, kind: str, id_: int, meeting_id: int | None, item: Any) -> None:
+        doc = _search(kind, id_, meeting_id, item, self.names)
+        self.conn.execute(
+            update(search_t)
+            .where(search_t.c.type == SEARCH_TYPE[kind], search_t.c.record_id == id_)
+            .values(title=doc["title"], body=doc["body"], folded=doc["folded"])
+        )
+
+    def records(
+        self,
+        kind: str,
+        items: Sequence[Any],
+        present: dict[str, tuple[int, Any]],
+        row: Any,
+        meeting_id: int | None = None,
+    ) -> dict[str, int]:
+        """Merge records of one kind (people, documents, or one meeting's children); their ids by slug."""
+        ids: dict[str, int] = {}
+        new: list[Any] = []
+        for item in items:
+            there = present.get(item.slug)
+            if there is None:
+                new.append(item)
+                continue
+            ids[item.slug] = there[0]
+            if there[-1] == item:
+                self.report.count("unchanged", kind)
+                continue
+            self.report.count("updated", kind)
+            if self.write:
+                self._update(kind, there[0], row(item))
+                self._reindex(kind, there[0], meeting_id, item)
+        self.report.count("created", kind, len(new))
+        if self.write and new:
+            made = _insert_many(self.conn, _MODELS[kind], [row(item) for item in new])
+            for item, id_ in zip(new, made, strict=True):
+                ids[item.slug] = id_
+                self.new_search.append(_search(kind, id_, meeting_id, item, self.names))
+        return ids
+
+    def people_renamed(self, people: dict[str, int], changed: list[str]) -> None:
+        """Participants' search rows carry the person's name: rewrite those of renamed people."""
+        if not self.write or not changed:
+            return
+        p = t(Participant)
+        ids = [people[slug] for slug in changed]
+        rows = self.conn.execute(
+            select(p.c.id, p.c.meeting_id, p.c.title, p.c.organization, p.c.person_id).where(
+                p.c.person_id.in_(ids)
+            )
+        ).all()
+        slug_of = {people[slug]: slug for slug in changed}
+        for r in rows:
+            name = self.names[slug_of[r.person_id]]
+            doc = search_row("participant", r.id, r.meeting_id, f"{name}, {r.title}", r.organization)
+            self.conn.execute(
+                update(search_t)
+                .where(search_t.c.type == "participant", search_t.c.record_id == r.id)
+                .values(title=doc["title"], body=doc["body"], folded=doc["folded"])
+            )
+
+    def meeting(self, m: MeetingSeed, people: dict[str, int], documents: dict[str, int]) -> None:
+        there = self.present.meetings.get(m.slug)
+        own = m.model_copy(update={kind: [] for kind in export.CHILD_KINDS})
+        if there is None:
+            self.report.count("created", "meetings")
+            meeting_id = 0  # a dry run writes nothing: no id is needed
+            if self.write:
+                (meeting_id,) = _insert_many(self.conn, Meeting, [_meeting_row(m)])
+                self.new_search.append(_search("meetings", meeting_id, meeting_id, m, self.names))
+        else:
+            meeting_id = there[0]
+            self.report.skipped_meetings.append(m.slug)
+            if there[1] == own:
+                self.report.count("unchanged", "meetings")
+            else:
+                self.report.count("updated", "meetings")
+                if self.write:
+                    self._update("meetings", meeting_id, _meeting_row(m))
+                    self._reindex("meetings", meeting_id, meeting_id, m)
+
+        def child(kind: str) -> dict[str, tuple[int, Any]]:
+            found = self.present.children[kind]
+            return {item.slug: found[item.slug][::2] for item in getattr(m, kind) if item.slug in found}
+
+        participants = self.records(
+            "participants",
+            m.participants,
+            child("participants"),
+            lambda p: _participant_row(p, meeting_id, people),
+            meeting_id,
+        )
+        self.records(
+            "directives",
+            m.directives,
+            child("directives"),
+            lambda d: _directive_row(d, meeting_id, participants),
+            meeting_id,
+        )
+        for kind in ("shortcomings", "findings"):
+            self.records(kind, getattr(m, kind), child(kind), lambda x: _child_row(x, meeting_id), meeting_id)
+        self.citations(m, meeting_id, documents)
+
+    def citations(self, m: MeetingSeed, meeting_id: int, documents: dict[str, int]) -> None:
+        cited = self.present.citations.get(meeting_id, {}) if m.slug in self.present.meetings else {}
+        c_t = t(MeetingDocument)
+        new = []
+        for c in m.documents:
+            there = cited.get(c.document)
+            if there is None:
+                new.append(c)
+            elif there == c:
+                self.report.count("unchanged", "citations")
+            else:
+                self.report.count("updated", "citations")
+                if self.write:
+                    self.conn.execute(
+                        update(c_t)
+                        .where(c_t.c.meeting_id == meeting_id, c_t.c.document_id == documents[c.document])
+                        .values(source_quote=c.source_quote)
+                    )
+        self.report.count("created", "citations", len(new))
+        if self.write and new:
+            self.conn.execute(
+                insert(c_t),
+                [
+                    {
+                        "meeting_id": meeting_id,
+                        "document_id": documents[c.document],
+                        "source_quote": c.source_quote,
+                    }
+                    for c in new
+                ],
+            )
+
+
+def load_seed(
+    engine: Engine,
+    seed: SeedFile,
+    *,
+    only_if_empty: bool = False,
+    file: str | Path = "<seed>",
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> LoadReport:
+    """Merge a seed file into the database by slug (stable ids).
+
+    Records new to the database are created; records it has (same slug) whose fields
+    differ from the file's are updated, with their search rows; the others are left
+    untouched (their updated_at too). Records the database has and the file does not
+    are kept. Everything happens in one write transaction: on any error nothing is
+    kept, and loading the same file twice changes nothing the second time.
+
+    A record whose slug the database gives to a record of another meeting, or a
+    participant for a person already in the meeting under another slug, raises
+    SeedError naming their JSON paths (`file` is the name used in its report).
+    `dry_run` counts what would be created, updated and left unchanged, and writes
+    nothing. `progress` is called with 1 after each meeting.
     """
-    report = LoadReport()
-    with writer(engine).begin() as conn:
+    report = LoadReport(dry_run=dry_run)
+    with (engine if dry_run else writer(engine)).begin() as conn:
         _lock(conn)
         if only_if_empty and conn.execute(select(func.count()).select_from(t(Meeting))).scalar_one():
             return report
-        search: list[dict[str, Any]] = []
-        present = _existing(conn, Meeting, [m.slug for m in seed.meetings])
-        conflicts = _slug_conflicts(conn, seed, present)
+        present = _present(conn, seed)
+        conflicts = _conflicts(seed, present)
         if conflicts:
             raise SeedError(file, conflicts)
-
-        people = _existing(conn, Person, [p.slug for p in seed.people])
-        new_people = [p for p in seed.people if p.slug not in people]
-        ids = _insert_many(
-            conn,
-            Person,
-            [
-                {"slug": p.slug, "full_name": p.full_name, "name_folded": fold(p.full_name)}
-                for p in new_people
-            ],
-        )
-        for p, id_ in zip(new_people, ids, strict=True):
-            people[p.slug] = id_
-            search.append(search_row("person", id_, None, p.full_name))
-        report.add("people", len(ids))
         names = {p.slug: p.full_name for p in seed.people}
-
-        documents = _existing(conn, Document, [d.slug for d in seed.documents])
-        new_docs = [d for d in seed.documents if d.slug not in documents]
-        ids = _insert_many(conn, Document, [d.model_dump() for d in new_docs])
-        for doc, id_ in zip(new_docs, ids, strict=True):
-            documents[doc.slug] = id_
-            search.append(search_row("document", id_, None, doc.title, doc.number, doc.issuer))
-        report.add("documents", len(ids))
-
+        merge = _Merge(conn, present, report, names)
+        people = merge.records("people", seed.people, present.people, _person_row)
+        renamed = [p.slug for p in seed.people if p.slug in present.people and present.people[p.slug][1] != p]
+        merge.people_renamed(people, renamed)
+        documents = merge.records("documents", seed.documents, present.documents, _document_row)
         for m in seed.meetings:
-            if m.slug in present:
-                report.skipped_meetings.append(m.slug)
-                continue
-            (meeting_id,) = _insert_many(
-                conn,
-                Meeting,
-                [
-                    {
-                        **m.model_dump(
-                            include={
-                                "slug",
-                                "title",
-                                "date",
-                                "starts_at",
-                                "timezone",
-                                "organizer",
-                                "format",
-                                "connection_points",
-                                "purpose",
-                                "summary",
-                            }
-                        ),
-                        "source_publisher": m.source.publisher,
-                        "source_title": m.source.title,
-                        "source_published_at": m.source.published_at,
-                        "source_author": m.source.author,
-                        "source_photographer": m.source.photographer,
-                        "source_url": m.source.url,
-                        "source_file": m.source.file,
-                    }
-                ],
-            )
-            report.add("meetings", 1)
-            search.append(
-                search_row("meeting", meeting_id, meeting_id, m.title, m.purpose, m.summary, m.organizer)
-            )
-
-            part_ids = _insert_many(
-                conn,
-                Participant,
-                [
-                    {
-                        "slug": p.slug,
-                        "meeting_id": meeting_id,
-                        "person_id": people[p.person],
-                        "title": p.title,
-                        "organization": p.organization,
-                        "role": p.role,
-                        "source_quote": p.source_quote,
-                    }
-                    for p in m.participants
-                ],
-            )
-            participants = {p.slug: id_ for p, id_ in zip(m.participants, part_ids, strict=True)}
-            for part, id_ in zip(m.participants, part_ids, strict=True):
-                search.append(
-                    search_row(
-                        "participant",
-                        id_,
-                        meeting_id,
-                        f"{names.get(part.person, part.person)}, {part.title}",
-                        part.organization,
-                    )
-                )
-            report.add("participants", len(part_ids))
-
-            dir_rows = [
-                {
-                    **d.model_dump(exclude={"issued_by"}),
-                    "meeting_id": meeting_id,
-                    "issued_by": participants[d.issued_by],
-                }
-                for d in m.directives
-            ]
-            for dseed, id_ in zip(m.directives, _insert_many(conn, Directive, dir_rows), strict=True):
-                search.append(search_row("directive", id_, meeting_id, dseed.text, *dseed.addressees))
-                report.add("directives", 1)
-
-            sc_rows = [{**s.model_dump(), "meeting_id": meeting_id} for s in m.shortcomings]
-            for s, id_ in zip(m.shortcomings, _insert_many(conn, Shortcoming, sc_rows), strict=True):
-                search.append(search_row("shortcoming", id_, meeting_id, s.text, *s.concerns))
-                report.add("shortcomings", 1)
-
-            f_rows = [{**f.model_dump(), "meeting_id": meeting_id} for f in m.findings]
-            for f, id_ in zip(m.findings, _insert_many(conn, Finding, f_rows), strict=True):
-                search.append(search_row("finding", id_, meeting_id, f.text))
-                report.add("findings", 1)
-
-            if m.documents:
-                conn.execute(
-                    insert(t(MeetingDocument)),
-                    [
-                        {
-                            "meeting_id": meeting_id,
-                            "document_id": documents[c.document],
-                            "source_quote": c.source_quote,
-                        }
-                        for c in m.documents
-                    ],
-                )
-                report.add("citations", len(m.documents))
-
-        if search:
-            conn.execute(insert(t(SearchDocument)), search)
+            merge.meeting(m, people, documents)
+            if progress is not None:
+                progress(1)
+        if merge.new_search:
+            conn.execute(insert(t(SearchDocument)), merge.new_search)
         if not is_sqlite(conn.engine) and sum(report.created.values()) >= ANALYZE_AFTER:
             # The planner's statistics of the tables just filled: without them PostgreSQL guesses
             # (status = 'open' judged to keep 24 of 6,000 directives) and picks slow plans until

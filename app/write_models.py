@@ -7,12 +7,14 @@ datetimes must carry a UTC offset, and ids must fit the INTEGER columns.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AwareDatetime
 from pydantic import Field as PydanticField
+from sqlmodel import SQLModel
 from sqlmodel._compat import SQLModelConfig
 
+from app.models import Directive, Document, Finding, Meeting, Participant, Person, Shortcoming
 from app.models.directive import DirectiveCreate as _DirectiveCreate
 from app.models.directive import DirectiveUpdate as _DirectiveUpdate
 from app.models.document import DocumentCreate as _DocumentCreate
@@ -28,21 +30,31 @@ from app.models.person import PersonUpdate as _PersonUpdate
 from app.models.shortcoming import ShortcomingCreate as _ShortcomingCreate
 from app.models.shortcoming import ShortcomingUpdate as _ShortcomingUpdate
 from app.resources import MAX_ID
+from app.seed_schema import Slug
 
-
-def _not_all_digits(value: str) -> str:
-    if value.isdigit():
-        raise ValueError("a slug cannot be all digits (it would read as an id)")
-    return value
-
-
-Slug = Annotated[
-    str,
-    PydanticField(min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
-    AfterValidator(_not_all_digits),
-]
 RecordId = Annotated[int, PydanticField(ge=1, le=MAX_ID)]
 _STRICT = SQLModelConfig(extra="forbid")
+
+
+def _update_config(table: type[SQLModel]) -> SQLModelConfig:
+    """Strict, and documenting that a NOT NULL column's field may be left out but not null.
+
+    The Update models type every field `X | None = None` so that a field left
+    out means "no change"; their schema would then offer null for columns that
+    cannot hold it, which the write answers with a 422 naming the field.
+    """
+    not_null = {column.name for column in table.__table__.columns if not column.nullable}  # type: ignore[attr-defined]
+
+    def document(schema: dict[str, Any]) -> None:
+        for name, prop in schema.get("properties", {}).items():
+            if name not in not_null or "anyOf" not in prop:
+                continue
+            kinds = [kind for kind in prop.pop("anyOf") if kind.get("type") != "null"]
+            prop.update(kinds[0] if len(kinds) == 1 else {"anyOf": kinds})
+            if prop.get("default", ...) is None:
+                del prop["default"]
+
+    return SQLModelConfig(extra="forbid", json_schema_extra=document)
 
 
 class MeetingCreate(_MeetingCreate):
@@ -53,7 +65,7 @@ class MeetingCreate(_MeetingCreate):
 
 
 class MeetingUpdate(_MeetingUpdate):
-    model_config = _STRICT
+    model_config = _update_config(Meeting)
     starts_at: AwareDatetime | None = None
 
 
@@ -63,7 +75,7 @@ class PersonCreate(_PersonCreate):
 
 
 class PersonUpdate(_PersonUpdate):
-    model_config = _STRICT
+    model_config = _update_config(Person)
 
 
 class DirectiveCreate(_DirectiveCreate):
@@ -74,7 +86,7 @@ class DirectiveCreate(_DirectiveCreate):
 
 
 class DirectiveUpdate(_DirectiveUpdate):
-    model_config = _STRICT
+    model_config = _update_config(Directive)
 
 
 class ParticipantCreate(_ParticipantCreate):
@@ -85,7 +97,7 @@ class ParticipantCreate(_ParticipantCreate):
 
 
 class ParticipantUpdate(_ParticipantUpdate):
-    model_config = _STRICT
+    model_config = _update_config(Participant)
 
 
 class ShortcomingCreate(_ShortcomingCreate):
@@ -95,7 +107,7 @@ class ShortcomingCreate(_ShortcomingCreate):
 
 
 class ShortcomingUpdate(_ShortcomingUpdate):
-    model_config = _STRICT
+    model_config = _update_config(Shortcoming)
 
 
 class FindingCreate(_FindingCreate):
@@ -105,7 +117,7 @@ class FindingCreate(_FindingCreate):
 
 
 class FindingUpdate(_FindingUpdate):
-    model_config = _STRICT
+    model_config = _update_config(Finding)
 
 
 class DocumentCreate(_DocumentCreate):
@@ -114,7 +126,7 @@ class DocumentCreate(_DocumentCreate):
 
 
 class DocumentUpdate(_DocumentUpdate):
-    model_config = _STRICT
+    model_config = _update_config(Document)
 
 
 __all__ = [

@@ -3,6 +3,8 @@ the seed, and the offline /docs and /redoc pages."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -10,6 +12,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
+import icalendar
 import jsonschema_rs
 import pytest
 from fastapi import routing
@@ -37,6 +40,7 @@ EXAMPLE_SOURCES = {
 }
 PUBLIC_MODELS = {*EXAMPLE_SOURCES, "MeetingDetail", "CitationPublic", "SearchHit"}
 TIMESTAMPS = ("created_at", "updated_at")
+STREAM_TYPES = ["text/csv", "application/x-ndjson"]
 SUCCESS = {"GET": "200", "POST": "201", "PATCH": "200", "DELETE": "204"}
 WRITES = {"POST", "PATCH", "DELETE"}
 # The problems every write can answer: a body that cannot be read, no key or a bad
@@ -95,12 +99,34 @@ def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def decoded(media_type: str, text: str) -> list[Any]:
+    """The records of a CSV, NDJSON or iCalendar example (their texts, for the seed checks)."""
+    if media_type == "text/csv":
+        header, *rows = list(csv.reader(io.StringIO(text)))
+        # List fields are JSON arrays in one cell.
+        return [
+            {k: json.loads(v) if v.startswith("[") else v for k, v in zip(header, row, strict=True)}
+            for row in rows
+        ]
+    if media_type == "application/x-ndjson":
+        return [json.loads(line) for line in text.splitlines()]
+    calendar = icalendar.Calendar.from_ical(text)
+    return [
+        # DESCRIPTION joins texts with line breaks, LOCATION the connection points with "; ".
+        [line for value in c.values() for line in re.split(r"\n|; ", str(value))]
+        for c in calendar.walk("VEVENT")
+    ]
+
+
 def examples_in(node: Any) -> Iterator[Any]:
     """Every example value anywhere in the document: `example`, and `examples` as
-    a list (JSON Schema) or as a map of Example objects (OpenAPI)."""
+    a list (JSON Schema) or as a map of Example objects (OpenAPI). A CSV, NDJSON or
+    iCalendar example gives its records."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "example":
+            if key in ("text/csv", "application/x-ndjson", "text/calendar"):
+                yield from decoded(key, value["example"])
+            elif key == "example":
                 yield value
             elif key == "examples" and isinstance(value, list):
                 yield from value
@@ -179,8 +205,18 @@ class TestResponses:
             if method == "DELETE":
                 assert "content" not in ok, where
                 continue
-            assert list(ok["content"]) == ["application/json"], where
+            if path == "/api/v1/calendar.ics":
+                assert list(ok["content"]) == ["text/calendar"], where
+                continue
+            params = {p["name"] for p in op.get("parameters", [])}
+            # Collections also stream CSV and NDJSON (?format= or Accept), and answer 406 for
+            # an Accept header that allows none of the three.
+            expected = ["application/json", *STREAM_TYPES] if "format" in params else ["application/json"]
+            assert list(ok["content"]) == expected, where
             assert "schema" in ok["content"]["application/json"], where
+            if "format" in params:
+                assert "406" in op["responses"], where
+                assert ok["headers"]["Content-Disposition"]["required"] is False, where
             headers = ok.get("headers", {})
             if method == "POST":
                 assert headers["Location"]["required"] is True, where
@@ -233,8 +269,9 @@ class TestResponses:
                 assert set(headers) == {"Idempotency-Key"}, f"{method} {path}"
             else:
                 assert set(headers) == {"If-Match"}, f"{method} {path}"
-                # Optional in the schema, so that its absence is answered (428), not refused.
-                assert headers["If-Match"]["required"] is False
+                # Required by the contract; its absence is answered with 428 (documented).
+                assert headers["If-Match"]["required"] is True
+                assert headers["If-Match"]["schema"]["pattern"].startswith("^")
                 assert "428" in op["responses"]
             for code, name in PROBLEM_HEADERS.items():
                 assert op["responses"][code]["headers"][name]["required"] is True, f"{method} {path} {code}"

@@ -6,6 +6,9 @@ every response goes through all of Schemathesis's checks: no server error,
 status code, content type, headers and body conforming to the document, valid
 data accepted, invalid data rejected, 405 with an Allow header for other methods.
 
+The write operations run a second time with a real write-scoped key, on a
+database of their own that the cases change as they go.
+
 Below them, regression tests for what these runs (and the NUL and overflow cases
 they pointed at) found.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,13 +26,14 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 from sqlalchemy import Engine
 
 from app.auth import limiter
 from app.db import create_db_engine, get_engine
 from app.main import app
 from app.startup import prepare_database
-from tests.conftest import drop_settings_schema, make_settings, problem_of
+from tests.conftest import drop_settings_schema, make_settings, problem_of, write_key
 
 
 async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -50,6 +55,11 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", asgi_app)
 schema.config.checks.update(included_check_names=["all"])
 schema.config.generation.update(modes=list(schemathesis.GenerationMode))
 schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
+# A change or delete without If-Match is answered 428 Precondition Required (RFC 6585).
+schema.config.checks.missing_required_header.expected_statuses = [
+    *schema.config.checks.missing_required_header.expected_statuses,
+    "428",
+]
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +85,10 @@ def seeded_app(seeded_engine: Engine) -> Iterator[None]:
 
 
 def issued_cursor(case: schemathesis.Case) -> str | None:
-    """A cursor this API issued for the same request: the one of its first page of one."""
+    """A cursor this API issued for the same request: the one of its first page of one
+    (asked for as JSON: a CSV or NDJSON download has no pages, and ignores a cursor)."""
     query = case.query
-    case.query = {**{k: v for k, v in query.items() if k != "cursor"}, "limit": 1}
+    case.query = {**{k: v for k, v in query.items() if k not in ("cursor", "format")}, "limit": 1}
     try:
         response = case.call()
     finally:
@@ -106,6 +117,97 @@ def test_api(case: schemathesis.Case) -> None:
         else:
             case.query["cursor"] = cursor
     case.call_and_validate()
+
+
+writes = schema.include(method=["POST", "PATCH", "DELETE"])
+
+
+@pytest.fixture(scope="module")
+def writable_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A seeded database for the write run: the cases change it as they go."""
+    s = make_settings(Path(tmp_path_factory.mktemp("schemathesis-writes")))
+    engine = create_db_engine(s)
+    try:
+        prepare_database(engine, s)
+        yield engine
+    finally:
+        engine.dispose()
+        drop_settings_schema(s)
+
+
+@pytest.fixture(scope="module")
+def writer_headers(writable_engine: Engine) -> dict[str, str]:
+    return write_key(writable_engine, "schemathesis")
+
+
+@pytest.fixture
+def writable_app(writable_engine: Engine) -> Iterator[None]:
+    app.dependency_overrides[get_engine] = lambda: writable_engine
+    try:
+        yield
+    finally:
+        app.dependency_overrides.pop(get_engine, None)
+
+
+# What a write checks that a JSON Schema cannot say: that a referenced record
+# exists, that a time zone name is known, that a status change is allowed, that
+# an end comes after a start. A schema-valid body may still break one of these,
+# and is then rightly refused with a 422 naming the field; any other 422 on
+# schema-valid data is a mismatch between the document and the API.
+SEMANTIC_FIELDS = {
+    "body.meeting_id",
+    "body.person_id",
+    "body.issued_by",
+    "body.document_id",
+    "body.timezone",
+    "body.status",
+}
+POSITIVE_STATUSES = {409, 429, 401, 403, 404}
+
+
+def accepts_valid_writes(ctx: Any, response: Any, case: schemathesis.Case) -> None:
+    """Positive data acceptance, allowing only the 422s a schema cannot foresee."""
+    if case.meta is None or case.meta.generation.mode.is_negative:
+        return
+    status = response.status_code
+    if status < 400 or status in POSITIVE_STATUSES:
+        return
+    names = {p["name"] for p in response.json().get("invalid_params", [])} if status == 422 else set()
+    refused = f"schema-valid {case.method} {case.formatted_path} refused: {status} {response.text}"
+    assert status == 422, refused
+    assert names, refused
+    assert names <= SEMANTIC_FIELDS, refused
+
+
+def current_etag(case: schemathesis.Case, headers: dict[str, str]) -> str | None:
+    """The record's ETag now, as a client would get it with GET before a change."""
+    response = case.call(method="GET", headers=headers)
+    values = response.headers.get("etag") if response.status_code == 200 else None
+    return values[0] if values else None
+
+
+@pytest.mark.usefixtures("writable_app")
+@writes.parametrize()
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_writes(case: schemathesis.Case, writer_headers: dict[str, str]) -> None:
+    # The write routes with a real write-scoped key. Schema-valid cases send what
+    # a client sends: the record's current ETag in If-Match (not a generated one,
+    # which is rightly a 412), and a new Idempotency-Key for each new request (a
+    # generated one reused with another body is rightly a 422), so that the write
+    # itself is exercised.
+    limiter.reset()
+    positive = case.meta is None or not case.meta.generation.mode.is_negative
+    if positive and case.method in {"PATCH", "DELETE"}:
+        etag = current_etag(case, writer_headers)
+        if etag is not None:
+            case.headers = {**(case.headers or {}), "If-Match": etag}
+    if positive and case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    case.call_and_validate(
+        headers=writer_headers,
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[accepts_valid_writes],
+    )
 
 
 def test_every_check_is_on() -> None:

@@ -60,6 +60,15 @@ class TestCreate:
             client.get(r.headers["location"], headers={"If-None-Match": r.headers["etag"]}).status_code == 304
         )
 
+    @pytest.mark.parametrize("slug", ["2018", "2018-03-20", "Bad", "a--b", "-a", "a-", ""])
+    def test_slug_needs_a_letter_and_the_documented_form(
+        self, client: TestClient, auth: dict[str, str], slug: str
+    ) -> None:
+        # An all-digit slug would read as an id in paths: the pattern itself says so.
+        r = client.post("/api/v1/people", json={"slug": slug, "full_name": "Ai Đó"}, headers=auth)
+        assert r.status_code == 422
+        assert problem_of(r)["invalid_params"][0]["name"] == "body.slug"
+
     def test_meeting_and_person(self, client: TestClient, auth: dict[str, str]) -> None:
         m = client.post("/api/v1/meetings", json=NEW_MEETING, headers=auth)
         assert m.status_code == 201, m.text
@@ -196,6 +205,24 @@ class TestPatch:
         assert r.status_code == 428
         problem_of(r)
         assert client.delete("/api/v1/directives/1", headers=auth).status_code == 428
+
+    @pytest.mark.parametrize("value", ["", "abc", '"a""b"', '"a",', "W/abc"])
+    def test_malformed_if_match_is_422(self, client: TestClient, auth: dict[str, str], value: str) -> None:
+        # Not `*` nor a list of entity tags (RFC 9110): a bad request, not a stale tag.
+        r = client.patch("/api/v1/people/1", json={"full_name": "X"}, headers={**auth, "If-Match": value})
+        assert r.status_code == 422
+        assert problem_of(r)["invalid_params"][0]["name"] == "header.If-Match"
+        assert client.get("/api/v1/people/1").json()["full_name"] != "X"
+
+    def test_if_match_star_and_lists_are_taken(self, client: TestClient, auth: dict[str, str]) -> None:
+        etag = client.get("/api/v1/people/1").headers["etag"]
+        r = client.patch(
+            "/api/v1/people/1", json={"full_name": "Y"}, headers={**auth, "If-Match": f'"x", {etag}'}
+        )
+        assert r.status_code == 200
+        r = client.patch("/api/v1/people/1", json={"full_name": "Z"}, headers={**auth, "If-Match": "*"})
+        assert r.status_code == 200
+        assert r.json()["full_name"] == "Z"
 
     def test_weak_etag_does_not_match(self, client: TestClient, auth: dict[str, str]) -> None:
         etag = client.get("/api/v1/people/1").headers["etag"]

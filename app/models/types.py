@@ -59,5 +59,6 @@ def _clean_text(value: str) -> str:
 
 
 # Text as the API takes it: normalised to NFC, no NUL, bounded.
-ShortStr = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_clean_text)]
-LongStr = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(_clean_text)]
+NO_NUL = r"^[^\x00]*$"
+ShortStr = Annotated[str, Field(min_length=1, max_length=500, pattern=NO_NUL), AfterValidator(_clean_text)]
+LongStr = Annotated[str, Field(min_length=1, max_length=20_000, pattern=NO_NUL), AfterValidator(_clean_text)]

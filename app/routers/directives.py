@@ -15,6 +15,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
+    list_or_stream,
     list_page,
     record_response,
     sort_param,
@@ -22,7 +23,7 @@ from app.deps import (
 from app.fastread import Filters, raw_cursor
 from app.models.common import Page
 from app.models.directive import DirectiveEventPublic, DirectivePublic, Progress
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import (
     DIRECTIVE_EVENTS,
     DIRECTIVES,
@@ -33,11 +34,14 @@ from app.resources import (
 )
 from app.routers.filters import meeting_filters
 from app.seed_schema import DirectiveStatus
+from app.streams import FormatParam
 
 router = APIRouter(prefix="/directives", tags=["directives"])
 
 
-@router.get("", responses=LIST, summary="List directives", response_model=Page[DirectivePublic])
+@router.get(
+    "", responses=list_responses(DIRECTIVES), response_model=Page[DirectivePublic], summary="List directives"
+)
 def read_directives(
     engine: EngineDep,
     request: Request,
@@ -58,6 +62,7 @@ def read_directives(
     sort: Annotated[str | None, sort_param(DIRECTIVES)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
+    format: FormatParam = None,
 ) -> Any:
     where = meeting_filters(directive_t, meeting_id, document_id, date_from, date_to)
     if issued_by is not None:
@@ -75,10 +80,9 @@ def read_directives(
     if progress is not None:
         chosen = progress
         where.add_fixed(f"progress={chosen.value}", lambda: progress_clause(chosen))
-    with raw_cursor(engine) as cur:
-        return list_page(
-            cur, engine.dialect, DIRECTIVES, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit
-        )
+    return list_or_stream(
+        engine, DIRECTIVES, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit, fmt=format
+    )
 
 
 @router.get("/{ref}", responses=READ, summary="Read one directive", response_model=DirectivePublic)

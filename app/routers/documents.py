@@ -13,6 +13,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
+    list_or_stream,
     list_page,
     record_response,
     sort_param,
@@ -21,16 +22,17 @@ from app.fastread import Filters, raw_cursor
 from app.models.common import Page
 from app.models.document import DocumentPublic
 from app.models.meeting import MeetingPublic
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import DOCUMENTS, MEETINGS, citation_t, document_t, meeting_t
 from app.seed_schema import DocumentKind
+from app.streams import FormatParam
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
 
 @router.get(
     "",
-    responses=LIST,
+    responses=list_responses(DOCUMENTS),
     summary="List documents (resolutions, action programmes, ...)",
     response_model=Page[DocumentPublic],
 )
@@ -43,6 +45,7 @@ def read_documents(
     sort: Annotated[str | None, sort_param(DOCUMENTS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
+    format: FormatParam = None,
 ) -> Any:
     where = Filters()
     if kind is not None:
@@ -55,10 +58,9 @@ def read_documents(
             ),
             meeting_id,
         )
-    with raw_cursor(engine) as cur:
-        return list_page(
-            cur, engine.dialect, DOCUMENTS, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit
-        )
+    return list_or_stream(
+        engine, DOCUMENTS, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit, fmt=format
+    )
 
 
 @router.get("/{ref}", responses=READ, summary="Read one document", response_model=DocumentPublic)

@@ -18,15 +18,15 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
-    list_page,
+    list_or_stream,
     record_response,
     sort_param,
 )
-from app.fastread import raw_cursor
 from app.models.common import Page
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import Resource
 from app.routers.filters import meeting_filters
+from app.streams import FormatParam
 
 
 def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIRouter:
@@ -47,20 +47,12 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
         sort: Annotated[str | None, sort_param(resource)] = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
+        format: FormatParam = None,
     ) -> Any:
         where = meeting_filters(resource.table, meeting_id, document_id, date_from, date_to)
-        with raw_cursor(engine) as cur:
-            return list_page(
-                cur,
-                engine.dialect,
-                resource,
-                request,
-                where=where,
-                q=q,
-                sort=sort,
-                cursor=cursor,
-                limit=limit,
-            )
+        return list_or_stream(
+            engine, resource, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit, fmt=format
+        )
 
     def read_one(ref: RecordRef, engine: EngineDep) -> Any:
         return record_response(engine, resource, ref)
@@ -68,7 +60,12 @@ def meeting_records_router(resource: Resource, public: Any, plural: str) -> APIR
     read_many.__name__ = f"read_{plural}"
     read_one.__name__ = f"read_{singular}"
     router.add_api_route(
-        "", read_many, methods=["GET"], response_model=Page[public], responses=LIST, summary=f"List {plural}"
+        "",
+        read_many,
+        methods=["GET"],
+        response_model=Page[public],
+        responses=list_responses(resource),
+        summary=f"List {plural}",
     )
     router.add_api_route(
         "/{ref}",

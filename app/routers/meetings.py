@@ -15,7 +15,7 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
-    list_page,
+    list_or_stream,
     sort_param,
 )
 from app.fastread import Filters, RawQuery, columns_for, dumps, json_response, raw_cursor
@@ -26,7 +26,7 @@ from app.models.finding import FindingPublic
 from app.models.meeting import MeetingDetail, MeetingPublic
 from app.models.participant import ParticipantPublic
 from app.models.shortcoming import ShortcomingPublic
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import (
     CITATIONS,
     DIRECTIVES,
@@ -39,6 +39,7 @@ from app.resources import (
     meeting_t,
     participant_t,
 )
+from app.streams import FormatParam
 
 router = APIRouter(prefix="/meetings", tags=["meetings"])
 
@@ -70,7 +71,9 @@ def _include_stmt(resource: Resource) -> Select[Any]:
 _INCLUDE_STMTS = {name: _include_stmt(resource) for name, resource in INCLUDABLE.items()}
 
 
-@router.get("", responses=LIST, summary="List meetings", response_model=Page[MeetingPublic])
+@router.get(
+    "", responses=list_responses(MEETINGS), response_model=Page[MeetingPublic], summary="List meetings"
+)
 def read_meetings(
     engine: EngineDep,
     request: Request,
@@ -82,6 +85,7 @@ def read_meetings(
     sort: Annotated[str | None, sort_param(MEETINGS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
+    format: FormatParam = None,
 ) -> Any:
     where = Filters()
     if date_from is not None:
@@ -104,10 +108,9 @@ def read_meetings(
             ),
             person_id,
         )
-    with raw_cursor(engine) as cur:
-        return list_page(
-            cur, engine.dialect, MEETINGS, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit
-        )
+    return list_or_stream(
+        engine, MEETINGS, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit, fmt=format
+    )
 
 
 # The fast read path (app/fastread.py): the same statements with the columns of the public models.
@@ -146,14 +149,14 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
         sort: Annotated[str | None, sort_param(resource)] = None,
         cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
+        format: FormatParam = None,
     ) -> Any:
         with raw_cursor(engine) as cur:
             meeting = MEETINGS.fast_get(cur, engine.dialect, ref)
             where = Filters()
             where.add("meeting_id", lambda p: column == p, meeting["id"])
-            return list_page(
-                cur,
-                engine.dialect,
+            return list_or_stream(
+                engine,
                 resource,
                 request,
                 where=where,
@@ -161,6 +164,8 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
                 sort=sort,
                 cursor=cursor,
                 limit=limit,
+                fmt=format,
+                cur=cur,
             )
 
     # Postponed annotations make `sort`'s annotation a string naming the local `resource`,
@@ -174,7 +179,7 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
         handler,
         methods=["GET"],
         response_model=Page[public],
-        responses=READ,
+        responses=list_responses(resource, 404),
         summary=summary,
     )
 

@@ -12,23 +12,24 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
-    list_page,
+    list_or_stream,
     record_response,
     sort_param,
 )
-from app.fastread import Filters, raw_cursor
+from app.fastread import Filters
 from app.models.common import Page
 from app.models.participant import ParticipantPublic
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import PARTICIPANTS, participant_t
 from app.seed_schema import ParticipantRole
+from app.streams import FormatParam
 
 router = APIRouter(prefix="/participants", tags=["participants"])
 
 
 @router.get(
     "",
-    responses=LIST,
+    responses=list_responses(PARTICIPANTS),
     summary="List participations (a person at a meeting, in an office)",
     response_model=Page[ParticipantPublic],
 )
@@ -42,6 +43,7 @@ def read_participants(
     sort: Annotated[str | None, sort_param(PARTICIPANTS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
+    format: FormatParam = None,
 ) -> Any:
     where = Filters()
     if meeting_id is not None:
@@ -50,18 +52,9 @@ def read_participants(
         where.add("person_id", lambda p: participant_t.c.person_id == p, person_id)
     if role is not None:
         where.add("role", lambda p: participant_t.c.role == p, role.value)
-    with raw_cursor(engine) as cur:
-        return list_page(
-            cur,
-            engine.dialect,
-            PARTICIPANTS,
-            request,
-            where=where,
-            q=q,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
-        )
+    return list_or_stream(
+        engine, PARTICIPANTS, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit, fmt=format
+    )
 
 
 @router.get("/{ref}", responses=READ, summary="Read one participation", response_model=ParticipantPublic)

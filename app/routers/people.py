@@ -13,15 +13,16 @@ from app.deps import (
     Limit,
     RecordRef,
     TextQuery,
-    list_page,
+    list_or_stream,
     record_response,
     sort_param,
 )
-from app.fastread import Filters, raw_cursor
+from app.fastread import Filters
 from app.models.common import Page
 from app.models.person import PersonPublic
-from app.openapi_docs import LIST, READ
+from app.openapi_docs import READ, list_responses
 from app.resources import PEOPLE, participant_t, person_t
+from app.streams import FormatParam
 from app.text import fold
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -31,7 +32,7 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-@router.get("", responses=LIST, summary="List people", response_model=Page[PersonPublic])
+@router.get("", responses=list_responses(PEOPLE), response_model=Page[PersonPublic], summary="List people")
 def read_people(
     engine: EngineDep,
     request: Request,
@@ -49,6 +50,7 @@ def read_people(
     sort: Annotated[str | None, sort_param(PEOPLE)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
+    format: FormatParam = None,
 ) -> Any:
     where = Filters()
     if name is not None and "\x00" in name:
@@ -68,10 +70,9 @@ def read_people(
             ),
             meeting_id,
         )
-    with raw_cursor(engine) as cur:
-        return list_page(
-            cur, engine.dialect, PEOPLE, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit
-        )
+    return list_or_stream(
+        engine, PEOPLE, request, where=where, q=q, sort=sort, cursor=cursor, limit=limit, fmt=format
+    )
 
 
 @router.get("/{ref}", responses=READ, summary="Read one person", response_model=PersonPublic)

@@ -50,12 +50,18 @@ from app.writes import (
     remove,
 )
 
+# RFC 9110 If-Match: "*" or a list of entity tags ([W/]"...", no quote or control inside).
+_ETAG = r'(?:W/)?"[\x21\x23-\x7e]*"'
+IF_MATCH_PATTERN = rf"^[ \t]*(?:\*|{_ETAG}(?:[ \t]*,[ \t]*{_ETAG})*)[ \t]*$"
 IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
         max_length=1000,
-        description="Required: the record's current ETag, from GET or the previous write.",
+        pattern=IF_MATCH_PATTERN,
+        description="Required: the record's current ETag, from GET or the previous write "
+        "(RFC 9110: `*`, or a comma-separated list of entity tags). Without it the answer is 428.",
+        examples=['"3f1c0a9be2d7c54a8e6f1d2b7a9c0e11"'],
     ),
 ]
 IdempotencyKey = Annotated[
