@@ -249,8 +249,10 @@ class Filters:
     def add_fixed(self, name: str, build: Callable[[], ColumnElement[bool]]) -> None:
         self.items.append(Filter(name, build))
 
-    def key(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.items)
+    def key(self) -> tuple[Any, ...]:
+        """What the SQL depends on: each filter's name and the code that builds its clause (two
+        routes may give the same name to different clauses)."""
+        return tuple((f.name, getattr(f.build, "__code__", f.build)) for f in self.items)
 
     def clauses(self) -> list[ColumnElement[bool]]:
         return [f.build() if f.value is _NO_VALUE else f.build(bindparam(f.name)) for f in self.items]
