@@ -31,9 +31,20 @@ def _fold_char(char: str) -> str:
     return lowered if len(lowered) == 1 else (lowered[:1] or " ")
 
 
+class _FoldTable(dict[int, str]):
+    """str.translate's table for fold(): each character's fold, computed on first sight."""
+
+    def __missing__(self, key: int) -> str:
+        folded = self[key] = _fold_char(chr(key))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Fold case, diacritics and normal form: 'Đăng Ký' -> 'dang ky'."""
-    return "".join(_fold_char(c) for c in nfc(text))
+    return nfc(text).translate(_FOLD_TABLE)
 
 
 def tokens(text: str) -> list[str]:
