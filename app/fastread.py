@@ -21,6 +21,12 @@ derived from those models:
 So a new field of a Public model reaches the fast path by being a column (or a
 labelled expression) of the same name in the resource's `select()`: nothing else
 to change here. A field with no such column fails at import, not at run time.
+
+Records linked through another table (a directive's assignees) come in the same
+row, as a JSON aggregate subquery (`json_array_agg` of `json_object`s, or of
+ids) labelled with the field's name, in the resource's `links()`: a field typed
+`list[SomePublic]` is then made, item by item, the JSON of `SomePublic` (its
+datetimes written as pydantic writes them), whatever the back end gave.
 """
 
 from __future__ import annotations
