@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
-from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BeforeValidator
-from sqlalchemy import ColumnElement, Engine, Select, Table, false, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Engine, Integer, String, Table, bindparam, false, true, type_coerce
+from sqlalchemy.engine import Dialect
 
 from app.config import get_settings
-from app.models.common import Page
-from app.pagination import paginate
+from app.fastread import Filters, RawQuery, dumps, json_response, page_bytes, raw_cursor
+from app.pagination import SortKey, decode_cursor, encode_cursor, keyset_after
 from app.resources import MAX_ID, Resource
-from app.search import SEARCHABLE_PATTERN, matching_record_ids
+from app.search import SEARCHABLE_PATTERN, match_param, matching_record_ids
 from app.streams import Format, negotiate, stream_collection
 
 _settings = get_settings()
@@ -103,17 +101,27 @@ UpdatedSince = Annotated[
 ]
 
 
-def updated_since_clause(table: Table, value: dt.datetime) -> ColumnElement[bool]:
+def _since_filter(where: Filters, resource: Resource, value: dt.datetime | None) -> None:
     """`updated_at >= value`. updated_at is stored as UTC ISO 8601 text to the second, all of
     one width, so text order is time order: compare with the value as the same text (a
     fraction of a second rounds up: nothing stored lies between)."""
+    if value is None:
+        return
+    table = resource.table
     try:
         utc = value.astimezone(dt.UTC)
         if utc.microsecond:
             utc = utc.replace(microsecond=0) + dt.timedelta(seconds=1)
     except OverflowError:  # beyond year 1 or 9999 once in UTC: everything, or nothing
-        return true() if value.year == 1 else false()
-    return table.c.updated_at >= utc
+        everything = value.year == 1
+        where.add_fixed(f"updated_since={'all' if everything else 'none'}", true if everything else false)
+        return
+    where.add("updated_since", lambda p: _updated_at(table) >= p, utc.isoformat())
+
+
+def _updated_at(table: Table) -> ColumnElement[Any]:
+    """updated_at as its stored text, so that the ISO 8601 text bound against it goes through as it is."""
+    return type_coerce(table.c.updated_at, String())
 
 
 def sort_param(resource: Resource) -> Any:
@@ -124,92 +132,134 @@ def sort_param(resource: Resource) -> Any:
     )
 
 
+# The compiled SQL of list pages: (page, count) per resource, filter names, sort and cursor or not.
+_PAGE_SQL: dict[tuple[Any, ...], tuple[RawQuery, RawQuery]] = {}
+_PAGE_SQL_MAX = 4096  # combinations of filters and sorts a deployment uses: few; bounded all the same
+
+
+def _page_queries(
+    resource: Resource, where: Filters, sort_str: str, keys: list[SortKey], descs: list[bool], after: bool
+) -> tuple[RawQuery, RawQuery]:
+    cache_key = (id(resource), where.key(), sort_str, after)
+    hit = _PAGE_SQL.get(cache_key)
+    if hit is not None:
+        return hit
+    clauses = where.clauses()
+    exprs = [k.expr for k in keys]
+    page = resource.fast_select.where(*clauses).add_columns(*(e.label(f"_k{i}") for i, e in enumerate(exprs)))
+    if after:
+        params = [bindparam(f"after_{i}", type_=e.type) for i, e in enumerate(exprs)]
+        page = page.where(keyset_after(exprs, descs, params))
+    page = page.order_by(*[e.desc() if d else e.asc() for e, d in zip(exprs, descs, strict=True)])
+    page = page.limit(bindparam("page_limit", type_=Integer()))
+    count = resource.count().where(*clauses) if clauses else resource.count()
+    hit = (RawQuery(page), RawQuery(count))
+    if len(_PAGE_SQL) >= _PAGE_SQL_MAX:
+        _PAGE_SQL.clear()
+    _PAGE_SQL[cache_key] = hit
+    return hit
+
+
 def list_page(
-    session: Session,
+    cur: Any,
+    dialect: Dialect,
     resource: Resource,
     request: Request,
-    response: Response,
     *,
-    where: Sequence[ColumnElement[bool]],
+    where: Filters,
     q: str | None,
     sort: str | None,
     cursor: str | None,
     limit: int,
-    stmt: Select[Any] | None = None,
     updated_since: dt.datetime | None = None,
-) -> Page[Any]:
-    stmt, count = _filtered(session, resource, where, q, stmt, updated_since)
-    result = paginate(session, stmt, resource.sorting, sort=sort, cursor=cursor, limit=limit, count=count)
-    if result.next_cursor:
-        set_next_link(request, response, result.next_cursor)
-    return Page(
-        items=resource.publics(session, result.rows),
-        total=result.total,
-        next_cursor=result.next_cursor,
-    )
+) -> Response:
+    """One page of `resource` as the JSON response, on a raw cursor (the fast read path: app/fastread.py).
+
+    Keyset pagination as app.pagination describes it, on SQL compiled once per
+    shape of request; the rows go straight to JSON bytes shaped by the public
+    model (the route keeps `response_model=Page[...]` for its documentation).
+    """
+    _since_filter(where, resource, updated_since)
+    _q_filter(where, dialect.name, resource, q)
+    resolved = resource.sorting.resolve(sort)
+    sort_str = ",".join(("-" if d else "") + n for n, d in resolved)
+    keys = [resource.sorting.keys[n] for n, _ in resolved]
+    descs = [d for _, d in resolved]
+    after = decode_cursor(cursor, sort_str, keys) if cursor else None
+    page, count = _page_queries(resource, where, sort_str, keys, descs, after is not None)
+    values = where.values()
+    total = count.run(cur, dialect, **values)[0][0]
+    if after is not None:
+        values.update({f"after_{i}": v for i, v in enumerate(after)})
+    rows = page.run(cur, dialect, page_limit=limit + 1, **values)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        n = len(resource.shape.fields)
+        next_cursor = encode_cursor(sort_str, list(rows[-1][n:]))
+    out = json_response(page_bytes(resource.shape.records(rows), total, next_cursor))
+    if next_cursor:
+        set_next_link(request, out, next_cursor)
+    return out
 
 
-def set_next_link(request: Request, response: Response, cursor: str) -> None:
-    url = request.url.include_query_params(cursor=cursor)
-    base = _settings.public_base_url
-    link = f"{base.rstrip('/')}{url.path}?{url.query}" if base else str(url)
-    response.headers["Link"] = f'<{link}>; rel="next"'
-
-
-def _filtered(
-    session: Session,
-    resource: Resource,
-    where: Sequence[ColumnElement[bool]],
-    q: str | None,
-    stmt: Select[Any] | None,
-    updated_since: dt.datetime | None = None,
-) -> tuple[Select[Any], Select[Any]]:
-    """The resource's SELECT and its count, with the filters (and the `q` text match) applied."""
-    stmt = resource.select() if stmt is None else stmt
-    count = resource.count()
-    if updated_since is not None:
-        where = [*where, updated_since_clause(resource.table, updated_since)]
+def _q_filter(where: Filters, dialect_name: str, resource: Resource, q: str | None) -> None:
     if q is not None:
-        where = [*where, resource.table.c.id.in_(matching_record_ids(session, resource.name, q))]
-    if where:
-        stmt = stmt.where(*where)
-        count = count.where(*where)
-    return stmt, count
+        where.add(
+            "q",
+            lambda p: resource.table.c.id.in_(matching_record_ids(dialect_name, resource.name, p)),
+            match_param(dialect_name, q),
+        )
 
 
 def list_or_stream(
-    session: Session,
+    engine: Engine,
     resource: Resource,
     request: Request,
-    response: Response,
     *,
-    where: Sequence[ColumnElement[bool]],
+    where: Filters,
     q: str | None,
     sort: str | None,
     cursor: str | None,
     limit: int,
     fmt: Format | None,
     updated_since: dt.datetime | None = None,
-) -> Page[Any] | StreamingResponse:
-    """One JSON page (list_page); or, when `fmt` or the Accept header asks for CSV or NDJSON,
-    the whole filtered collection in that format, streamed (see app/streams.py)."""
+    cur: Any = None,
+) -> Response:
+    """One JSON page (list_page, on `cur` if given, else on a cursor of its own); or, when `fmt`
+    or the Accept header asks for CSV or NDJSON, the whole filtered collection in that format,
+    streamed (see app/streams.py)."""
     chosen = negotiate(request, fmt)
     if chosen is Format.json:
-        return list_page(
-            session,
-            resource,
-            request,
-            response,
-            where=where,
-            q=q,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
-            updated_since=updated_since,
-        )
-    stmt, _ = _filtered(session, resource, where, q, None, updated_since)
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
+        if cur is not None:
+            return list_page(
+                cur,
+                engine.dialect,
+                resource,
+                request,
+                where=where,
+                q=q,
+                sort=sort,
+                cursor=cursor,
+                limit=limit,
+                updated_since=updated_since,
+            )
+        with raw_cursor(engine) as own:
+            return list_page(
+                own,
+                engine.dialect,
+                resource,
+                request,
+                where=where,
+                q=q,
+                sort=sort,
+                cursor=cursor,
+                limit=limit,
+                updated_since=updated_since,
+            )
+    _since_filter(where, resource, updated_since)
+    _q_filter(where, engine.dialect.name, resource, q)
+    stmt = resource.select().where(*where.bound_clauses())
     return stream_collection(
         engine,
         stmt,
@@ -220,3 +270,21 @@ def list_or_stream(
         chosen,
         resource.path.strip("/"),
     )
+
+
+def set_next_link(request: Request, response: Response, cursor: str) -> None:
+    url = request.url.include_query_params(cursor=cursor)
+    base = _settings.public_base_url
+    link = f"{base.rstrip('/')}{url.path}?{url.query}" if base else str(url)
+    response.headers["Link"] = f'<{link}>; rel="next"'
+
+
+def record_response(engine: Engine, resource: Resource, ref: str) -> Response:
+    """One record by id or slug (or 404), with its ETag: the fast read path of GET /{collection}/{ref}.
+
+    The ETag is the hash of the body, which is the record's public JSON: the
+    same tag writes check If-Match against (app.etag.record_etag).
+    """
+    with raw_cursor(engine) as cur:
+        data = resource.fast_get(cur, engine.dialect, ref)
+    return json_response(dumps(data))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidParameter
@@ -153,7 +153,10 @@ def keyset_after(
     if all(d == descs[0] for d in descs):
         # Each value bound with its column's type: untyped, a PostgreSQL enum column
         # (directive.status) met a VARCHAR and the comparison failed (a 500).
-        typed = [literal(v, type_=e.type) for e, v in zip(exprs, values, strict=True)]
+        typed = [
+            v if isinstance(v, ColumnElement) else literal(v, type_=e.type)
+            for e, v in zip(exprs, values, strict=True)
+        ]
         left, right = tuple_(*exprs), tuple_(*typed)
         return left < right if descs[0] else left > right
     ors = []
@@ -165,13 +168,13 @@ def keyset_after(
 
 @dataclass
 class PageResult:
-    rows: list[RowMapping]
+    rows: list[Any]  # Row tuples (the statement's columns, then the sort keys)
     total: int
     next_cursor: str | None
 
 
 def paginate(
-    session: Session,
+    session: Session | Connection,
     stmt: Select[Any],
     sorting: Sorting,
     *,
@@ -197,10 +200,10 @@ def paginate(
     if cursor:
         page = page.where(keyset_after(exprs, descs, decode_cursor(cursor, sort_str, keys)))
     page = page.order_by(*[e.desc() if d else e.asc() for e, d in zip(exprs, descs, strict=True)])
-    rows = list(session.execute(page.limit(limit + 1)).mappings())
+    rows = list(session.execute(page.limit(limit + 1)).all())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
+        last = rows[-1]._mapping
         next_cursor = encode_cursor(sort_str, [last[f"_k{i}"] for i in range(len(exprs))])
     return PageResult(rows, total, next_cursor)

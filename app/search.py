@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Double, Select, cast, column, func, literal_column, select, table, text
-from sqlalchemy.orm import Session
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
 
 from app.errors import InvalidParameter
+from app.fastread import RawQuery
 from app.models.search import SearchDocument
 from app.pagination import PageResult, Sorting, SortKey, decode_cursor, encode_cursor
 from app.text import tokens
@@ -20,6 +33,9 @@ MAX_TOKENS = 16
 SEARCHABLE_PATTERN = "[0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]"
 doc_t: Any = SearchDocument.__table__  # type: ignore[attr-defined]
 fts_t = table("search_fts", column("rowid"), column("folded"))
+_tsv: ColumnElement[Any] = literal_column(
+    "search_document.folded_tsv"
+)  # PostgreSQL only: see app.search_index
 
 
 def query_tokens(q: str) -> list[str]:
@@ -39,27 +55,35 @@ def _tsquery(toks: list[str]) -> str:
     return " & ".join([*toks[:-1], f"{toks[-1]}:*"])
 
 
-def _matches(dialect: str, toks: list[str]) -> tuple[Select[Any], ColumnElement[Any]]:
-    """A SELECT of matching search_document rows and its score (higher is better)."""
+def match_param(dialect: str, q: str) -> str:
+    """The text query for the back end's index: an FTS5 query on SQLite, a tsquery on PostgreSQL."""
+    toks = query_tokens(q)
+    return _fts5_query(toks) if dialect == "sqlite" else _tsquery(toks)
+
+
+def _matches(dialect: str, query: Any) -> tuple[Select[Any], ColumnElement[Any]]:
+    """A SELECT of matching search_document rows and its score (higher is better).
+
+    `query` is match_param()'s text, or a bind parameter that will hold it.
+    """
     if dialect == "sqlite":
         score = (-func.bm25(literal_column("search_fts"))).label("score")
         stmt = (
             select(doc_t.c.id)
             .select_from(fts_t.join(doc_t, doc_t.c.id == fts_t.c.rowid))
-            .where(text("search_fts MATCH :fts").bindparams(fts=_fts5_query(toks)))
+            .where(literal_column("search_fts").op("MATCH")(query))
         )
         return stmt, score
-    vector = func.to_tsvector(literal_column("'simple'::regconfig"), doc_t.c.folded)
-    query = func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(toks))
+    vector = _tsv
+    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), query)
     # ts_rank is a float4: cast it, or the cursor (a float8 from JSON) never equals it again.
-    score = cast(func.ts_rank(vector, query), Double).label("score")
-    return select(doc_t.c.id).where(vector.op("@@")(query)), score
+    score = cast(func.ts_rank(vector, tsquery), Double).label("score")
+    return select(doc_t.c.id).where(vector.op("@@")(tsquery)), score
 
 
-def matching_record_ids(session: Session, type_: str, q: str) -> Select[Any]:
-    """Subquery of record ids of one type whose text matches q (for ?q= filters)."""
-    toks = query_tokens(q)
-    stmt, _ = _matches(session.get_bind().dialect.name, toks)
+def matching_record_ids(dialect: str, type_: str, query: Any) -> Select[Any]:
+    """Subquery of record ids of one type whose text matches `query` (see _matches), for ?q= filters."""
+    stmt, _ = _matches(dialect, query)
     return stmt.with_only_columns(doc_t.c.record_id).where(doc_t.c.type == type_)
 
 
@@ -69,10 +93,99 @@ SEARCH_SORTING = Sorting(
 
 
 SEARCH_CANDIDATES = 1000  # the newest matches that are ranked; see search()
+# PostgreSQL: GIN gives its matches in no order, so for a common word it would fetch every
+# match before keeping the newest. The newest matches are first looked for by walking the
+# primary key backwards over the newest FIRST_WINDOW documents (stopping at the
+# SEARCH_CANDIDATES-th match); if that is not enough, over a window sized from the density
+# of matches seen, if it is at most MAX_WINDOW; else through the GIN index over all documents
+# (a rare query: few matches, short posting lists). Each step's result is exact when it has
+# SEARCH_CANDIDATES rows: the newest matches all lie in the window.
+FIRST_WINDOW = 2_000
+MAX_WINDOW = 200_000
+_CANDIDATE_SQL: dict[tuple[Any, ...], RawQuery] = {}
+
+
+def _candidates_query(dialect: str, types: tuple[str, ...], meeting: bool, windowed: bool) -> RawQuery:
+    """The newest SEARCH_CANDIDATES matches of :match, with their scores (cached per shape)."""
+    key = (dialect, types, meeting, windowed)
+    hit = _CANDIDATE_SQL.get(key)
+    if hit is not None:
+        return hit
+    match: Any = bindparam("match")
+    where: list[ColumnElement[bool]] = []
+    if types:
+        where.append(doc_t.c.type.in_(types))
+    if meeting:
+        where.append(doc_t.c.meeting_id == bindparam("meeting_id"))
+    if dialect == "sqlite":
+        matches, score = _matches(dialect, match)
+        stmt = matches.add_columns(score).where(*where).order_by(fts_t.c.rowid.desc())
+        hit = RawQuery(stmt.limit(bindparam("candidates", type_=Integer())))
+    else:
+        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), match)
+        if windowed:
+            where.append(doc_t.c.id > bindparam("floor", type_=Integer()))
+        newest = (
+            select(doc_t.c.id, _tsv.label("tsv"))
+            .where(_tsv.op("@@")(tsquery), *where)
+            .order_by(doc_t.c.id.desc())
+            .limit(bindparam("candidates", type_=Integer()))
+            .subquery("newest")
+        )
+        # Ranked after the LIMIT: ts_rank for the candidates only.
+        # ts_rank is a float4: cast it, or the cursor (a float8 from JSON) never equals it again.
+        ranked = select(newest.c.id, cast(func.ts_rank(newest.c.tsv, tsquery), Double).label("score"))
+        hit = RawQuery(ranked)
+    _CANDIDATE_SQL[key] = hit
+    return hit
+
+
+def _candidates(
+    cur: Any, dialect: str, q: str, types: tuple[str, ...], meeting_id: int | None, raw_dialect: Any
+) -> list[tuple[float, int]]:
+    values: dict[str, Any] = {"match": match_param(dialect, q), "candidates": SEARCH_CANDIDATES}
+    if meeting_id is not None:
+        values["meeting_id"] = meeting_id
+    meeting = meeting_id is not None
+    if dialect == "sqlite":
+        rows = _candidates_query(dialect, types, meeting, False).run(cur, raw_dialect, **values)
+        return [(float(r[1]), int(r[0])) for r in rows]
+    cur.execute("SELECT max(id) FROM search_document")
+    top = cur.fetchone()[0] or 0
+    if top > FIRST_WINDOW:
+        windowed = _candidates_query(dialect, types, meeting, True)
+        # Within the windows, the planner must walk the primary key: it misjudges how many
+        # documents match several common words (they are not independent) and would
+        # otherwise intersect their long posting lists first.
+        cur.execute("SET LOCAL enable_bitmapscan = off")
+        try:
+            rows = windowed.run(cur, raw_dialect, floor=top - FIRST_WINDOW, **values)
+            if len(rows) >= SEARCH_CANDIDATES:
+                return [(float(r[1]), int(r[0])) for r in rows]
+            # Sparser matches: a wider window if they are dense enough to fill it, else the index.
+            density = max(len(rows), 1) / FIRST_WINDOW
+            window = int(SEARCH_CANDIDATES / density * 1.5)
+            if window <= MAX_WINDOW:
+                rows = windowed.run(cur, raw_dialect, floor=top - window, **values)
+                if len(rows) >= SEARCH_CANDIDATES or window >= top:
+                    return [(float(r[1]), int(r[0])) for r in rows]
+        finally:
+            cur.execute("SET LOCAL enable_bitmapscan = on")
+    rows = _candidates_query(dialect, types, meeting, False).run(cur, raw_dialect, **values)
+    return [(float(r[1]), int(r[0])) for r in rows]
+
+
+_DOCS_SQL = {
+    "sqlite": "SELECT id, type, record_id, meeting_id, title, body FROM search_document "
+    "WHERE id IN (SELECT value FROM json_each(?))",
+    "postgresql": "SELECT id, type, record_id, meeting_id, title, body FROM search_document "
+    "WHERE id = ANY(%(ids)s)",
+}
 
 
 def search(
-    session: Session,
+    cur: Any,
+    raw_dialect: Any,
     q: str,
     *,
     types: list[str] | None,
@@ -86,33 +199,34 @@ def search(
     of matches (bm25 or ts_rank for each); taking the newest matches first lets
     both indexes stop early, so a search costs about the same at a thousand or a
     million records. `total` counts the hits that can be paged through.
+
+    Runs on a raw DB-API cursor (app.fastread): the rows are dicts of
+    search_document's id, type, record_id, meeting_id, title and body, with score.
     """
-    toks = query_tokens(q)
-    dialect = session.get_bind().dialect.name
-    stmt, score = _matches(dialect, toks)
-    stmt = stmt.add_columns(score)
-    if types:
-        stmt = stmt.where(doc_t.c.type.in_(types))
-    if meeting_id is not None:
-        stmt = stmt.where(doc_t.c.meeting_id == meeting_id)
-    order_id = fts_t.c.rowid if dialect == "sqlite" else doc_t.c.id
-    stmt = stmt.order_by(order_id.desc()).limit(SEARCH_CANDIDATES)
+    dialect = raw_dialect.name
+    # Validate the cursor before any query.
+    after = (
+        decode_cursor(cursor, "-score,id", [SEARCH_SORTING.keys["score"], SEARCH_SORTING.keys["id"]])
+        if cursor
+        else None
+    )
+    hits = _candidates(cur, dialect, q, tuple(sorted(types or ())), meeting_id, raw_dialect)
     # Best first, ties by id: the same order the cursor encodes.
-    hits = sorted(((float(r[1]), int(r[0])) for r in session.execute(stmt)), key=lambda h: (-h[0], h[1]))
+    hits.sort(key=lambda h: (-h[0], h[1]))
     total = len(hits)
-    if cursor:
-        keys = [SEARCH_SORTING.keys["score"], SEARCH_SORTING.keys["id"]]
-        after_score, after_id = decode_cursor(cursor, "-score,id", keys)
+    if after is not None:
+        after_score, after_id = after
         hits = [h for h in hits if (-h[0], h[1]) > (-after_score, after_id)]
     page, more = hits[:limit], len(hits) > limit
     docs = {}
     if page:
-        rows = session.execute(
-            select(
-                doc_t.c.id, doc_t.c.type, doc_t.c.record_id, doc_t.c.meeting_id, doc_t.c.title, doc_t.c.body
-            ).where(doc_t.c.id.in_([h[1] for h in page]))
-        ).mappings()
-        docs = {r["id"]: r for r in rows}
+        ids = [h[1] for h in page]
+        if dialect == "sqlite":
+            cur.execute(_DOCS_SQL["sqlite"], (orjson.dumps(ids).decode(),))
+        else:
+            cur.execute(_DOCS_SQL["postgresql"], {"ids": ids})
+        names = ("id", "type", "record_id", "meeting_id", "title", "body")
+        docs = {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
     result = [{**docs[id_], "score": sc} for sc, id_ in page if id_ in docs]
     next_cursor = encode_cursor("-score,id", [page[-1][0], page[-1][1]]) if more else None
-    return PageResult(result, total, next_cursor)  # type: ignore[arg-type]
+    return PageResult(result, total, next_cursor)

@@ -9,12 +9,20 @@ bench/out/ and reused while the meeting count matches), then for each server
 (the constant-bytes ceiling in bench/ceiling.py, the API on SQLite, the API on
 PostgreSQL) start one uvicorn process pinned to core 0 and run wrk pinned to
 core 1, each figure twice. The app is measured as it is: nothing is tuned.
+
+Also: Datasette (installed with the optional extra `bench`) serving the same
+SQLite file, fetching the same meeting with the five requests it needs
+(bench/datasette.lua), counted in whole meetings per second; search on a
+second, larger data set (--search-meetings, about 1,000,000 directives), whose
+load time and peak memory are reported; the resident memory (VmRSS, VmHWM) of
+each API server after its runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -43,6 +51,7 @@ SEARCH_WORD = "triển khai"  # in every meeting's summary and in many directive
 LIST_FILTER = "status=open"
 DEEP_PAGE = 1000
 SEED = 42
+DATASETTE_REQUESTS = 5  # requests of bench/datasette.lua per whole meeting
 
 
 def sh(cmd: str) -> str:
@@ -73,14 +82,34 @@ def ensure_wrk() -> str:
     return wrk
 
 
+def ensure_datasette() -> None:
+    """Datasette, from the optional extra `bench` (not a dependency of the API)."""
+    if importlib.util.find_spec("datasette") is not None:
+        return
+    log("datasette is missing: pip install -e '.[bench]'")
+    subprocess.run([PY, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[bench]"], check=True, cwd=ROOT)
+
+
+# The first data set keeps the schema name it always had; others get their own.
+_MAIN_MEETINGS: list[int] = []
+
+
+def pg_schema(meetings: int) -> str:
+    return PG_SCHEMA if not _MAIN_MEETINGS or meetings == _MAIN_MEETINGS[0] else f"{PG_SCHEMA}_{meetings}"
+
+
+def sqlite_file(meetings: int) -> Path:
+    return OUT / f"sqlite-{meetings}.db"
+
+
 def db_env(backend: str, meetings: int) -> dict[str, str]:
     env = {**os.environ, "LOAD_SEED_ON_START": "false"}
     if backend == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{OUT / f'sqlite-{meetings}.db'}"
+        env["DATABASE_URL"] = f"sqlite:///{sqlite_file(meetings)}"
         env.pop("DATABASE_SCHEMA", None)
     else:
         env["DATABASE_URL"] = PG_URL
-        env["DATABASE_SCHEMA"] = PG_SCHEMA
+        env["DATABASE_SCHEMA"] = pg_schema(meetings)
     return env
 
 
@@ -91,8 +120,8 @@ def meeting_ids(backend: str, meetings: int) -> tuple[int, int, int]:
     env = db_env(backend, meetings)
     connect_args: dict[str, Any] = {}
     if backend == "postgresql":
-        connect_args["options"] = f"-csearch_path={PG_SCHEMA}"
-    elif not (OUT / f"sqlite-{meetings}.db").exists():
+        connect_args["options"] = f"-csearch_path={pg_schema(meetings)}"
+    elif not sqlite_file(meetings).exists():
         return 0, 0, 0
     engine = create_engine(env["DATABASE_URL"], connect_args=connect_args)
     try:
@@ -105,7 +134,21 @@ def meeting_ids(backend: str, meetings: int) -> tuple[int, int, int]:
         engine.dispose()
 
 
-def build(meetings: int, loads: dict[str, Any]) -> Path:
+# `seed load` validates the whole file into memory before writing: measured 10.1 GiB resident
+# (and still reading) for the 1.56 GB file of 166,000 meetings. A load that would not fit in
+# the memory available is skipped rather than run into the out-of-memory killer.
+LOAD_MEMORY_PER_SEED_BYTE = 8
+
+
+def mem_available() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def build(meetings: int, loads: dict[str, Any]) -> Path | None:
+    """The data set of `meetings` meetings on both back ends; None if it cannot be loaded here."""
     OUT.mkdir(parents=True, exist_ok=True)
     seed_file = OUT / f"seed-{meetings}.json"
     if not seed_file.exists():
@@ -137,28 +180,38 @@ def build(meetings: int, loads: dict[str, Any]) -> Path:
             log(f"{backend}: data set present ({count} meetings), reusing it")
             loads.setdefault(backend, {"cached": True})
             continue
+        need = loads["seed_bytes"] * LOAD_MEMORY_PER_SEED_BYTE
+        if need > mem_available():
+            reason = (
+                f"not loaded: `seed load` would need about {need / 2**30:.1f} GiB "
+                f"({LOAD_MEMORY_PER_SEED_BYTE}x the file) and {mem_available() / 2**30:.1f} GiB are available"
+            )
+            log(f"{backend}: {seed_file.name} {reason}")
+            loads[backend] = {"skipped": reason}
+            return None
         if backend == "sqlite":
             for suffix in ("", "-wal", "-shm"):
-                Path(f"{OUT / f'sqlite-{meetings}.db'}{suffix}").unlink(missing_ok=True)
+                Path(f"{sqlite_file(meetings)}{suffix}").unlink(missing_ok=True)
         else:
             from sqlalchemy import create_engine, text
 
             admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-                conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {pg_schema(meetings)} CASCADE"))
+                conn.execute(text(f"CREATE SCHEMA {pg_schema(meetings)}"))
             admin.dispose()
         log(f"{backend}: loading {seed_file.name} (one transaction)")
         t0 = time.monotonic()
-        subprocess.run(
-            [PY, "-m", "app", "seed", "load", str(seed_file)],
-            check=True,
-            cwd=ROOT,
-            env=db_env(backend, meetings),
+        proc = subprocess.Popen(
+            [PY, "-m", "app", "seed", "load", str(seed_file)], cwd=ROOT, env=db_env(backend, meetings)
         )
+        _, status, usage = os.wait4(proc.pid, 0)
+        if status != 0:
+            sys.exit(f"{backend}: loading {seed_file.name} failed ({status})")
         seconds = round(time.monotonic() - t0, 1)
-        log(f"{backend}: loaded in {seconds} s")
-        loads[backend] = {"seconds": seconds, "cached": False}
+        peak_mb = round(usage.ru_maxrss / 1024, 1)  # ru_maxrss is in KiB on Linux
+        log(f"{backend}: loaded in {seconds} s, peak memory {peak_mb} MiB")
+        loads[backend] = {"seconds": seconds, "peak_mb": peak_mb, "cached": False}
     return seed_file
 
 
@@ -166,24 +219,40 @@ def build(meetings: int, loads: dict[str, Any]) -> Path:
 
 
 class Server:
-    def __init__(self, target: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, target: str, env: dict[str, str], cmd: list[str] | None = None, ready: str = "/healthz"
+    ) -> None:
+        """uvicorn serving `target` (or `cmd`), pinned to core 0; waits until `ready` answers."""
         self.target = target
-        cmd = [
-            "taskset", "-c", "0", PY, "-m", "uvicorn", target, "--host", "127.0.0.1",
+        cmd = cmd or [
+            PY, "-m", "uvicorn", target, "--host", "127.0.0.1",
             "--port", str(PORT), "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-        deadline = time.monotonic() + 60
+        # taskset execs the server: the process's pid is the server's (for /proc/PID/status).
+        self.proc = subprocess.Popen(["taskset", "-c", "0", *cmd], cwd=ROOT, env=env)
+        deadline = time.monotonic() + 300  # the first start migrates a big data set
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 sys.exit(f"server {target} exited with {self.proc.returncode}")
             try:
-                httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+                httpx.get(f"http://127.0.0.1:{PORT}{ready}", timeout=1).raise_for_status()
                 return
             except httpx.HTTPError:
                 time.sleep(0.2)
         self.stop()
         sys.exit(f"server {target} did not start")
+
+    def memory_mb(self) -> dict[str, float]:
+        """VmRSS (resident now) and VmHWM (peak resident) of the server process, in MiB."""
+        found: dict[str, float] = {}
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    found[key] = round(int(value.split()[0]) / 1024, 1)
+        except OSError:
+            pass
+        return found
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -327,8 +396,17 @@ def main() -> int:
     parser.add_argument("--timeout", default="30s", help="wrk --timeout (slower answers count as errors)")
     parser.add_argument("--runs", type=int, default=2, help="times each figure is measured")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--search-meetings",
+        type=int,
+        default=166_000,
+        help="meetings of the data set that search is measured on (166,000: about 1,000,000 "
+        "directives); 0: skip it",
+    )
     args = parser.parse_args()
     args.wrk = ensure_wrk()
+    ensure_datasette()
+    _MAIN_MEETINGS.append(args.meetings)
     if (os.cpu_count() or 1) < 2:
         log("warning: fewer than 2 cores: server and wrk will share core 0")
     started = time.monotonic()
@@ -337,12 +415,25 @@ def main() -> int:
     if loads_file.exists():
         previous = json.loads(loads_file.read_text())
         loads.update({k: {**v, "cached": True} if isinstance(v, dict) else v for k, v in previous.items()})
-    build(args.meetings, loads)
+    if build(args.meetings, loads) is None:
+        sys.exit(f"the data set of {args.meetings} meetings cannot be loaded here: {loads}")
     loads_file.write_text(json.dumps(loads, indent=2))
+    big_loads: dict[str, Any] = {}
+    big_ready = False
+    if args.search_meetings:
+        big_file = OUT / f"loads-{args.search_meetings}.json"
+        if big_file.exists():
+            previous = json.loads(big_file.read_text())
+            big_loads.update(
+                {k: {**v, "cached": True} if isinstance(v, dict) else v for k, v in previous.items()}
+            )
+        big_ready = build(args.search_meetings, big_loads) is not None
+        big_file.write_text(json.dumps(big_loads, indent=2))
     facts = machine()
     base = f"http://127.0.0.1:{PORT}"
     results: list[tuple[str, str, str, list[Run]]] = []  # (server, name, url, runs)
     notes: list[str] = []
+    memory: list[tuple[str, str, dict[str, float]]] = []  # (server, data set, VmRSS/VmHWM)
 
     warm = argparse.Namespace(**{**vars(args), "duration": "3s"})
 
@@ -421,15 +512,161 @@ def main() -> int:
                     f"/api/v1/directives?{LIST_FILTER}&limit=50&cursor={urllib.parse.quote(cursor)}",
                 )
             measure(backend, f"search q={SEARCH_WORD}", f"/api/v1/search?q={q}")
+            memory.append((backend, f"{args.meetings} meetings", srv.memory_mb()))
         finally:
             srv.stop()
+
+    # Datasette on the same SQLite file: the meeting with the five requests it takes.
+    _, lo, hi = meeting_ids("sqlite", args.meetings)
+    db_file = sqlite_file(args.meetings)
+    # Label columns, so that `_labels=on` names the people and documents as the API does.
+    labels = {"person": {"label_column": "full_name"}, "document": {"label_column": "title"}}
+    metadata = OUT / "datasette-metadata.json"
+    metadata.write_text(json.dumps({"databases": {db_file.stem: {"tables": labels}}}))
+    srv = Server(
+        "datasette",
+        dict(os.environ),
+        cmd=[
+            *(PY, "-m", "datasette", "serve", str(db_file), "--metadata", str(metadata)),
+            *("--host", "127.0.0.1", "--port", str(PORT)),
+        ],
+        ready="/-/versions.json",
+    )
+    try:
+        lua = ROOT / "bench" / "datasette.lua"
+        lua_env = {**os.environ, "BENCH_MIN_ID": str(lo), "BENCH_MAX_ID": str(hi), "BENCH_DB": db_file.stem}
+        wrk(warm, base + "/", lua, lua_env)
+        measure(
+            "datasette",
+            f"meeting ({DATASETTE_REQUESTS} requests)",
+            f"/{db_file.stem}/meeting/{{id}}.json + participant, directive, shortcoming, meeting_document "
+            "?meeting_id={id}",
+            lua,
+            lua_env,
+            alone_path=f"/{db_file.stem}/directive.json?meeting_id={(lo + hi) // 2}&_size=max&_labels=on",
+        )
+    finally:
+        srv.stop()
+
+    # Search on about 1,000,000 directives, and the servers' memory on that data set.
+    for backend in ("sqlite", "postgresql"):
+        if "skipped" in big_loads.get(backend, {}):
+            notes.append(f"{args.search_meetings} meetings on {backend}: {big_loads[backend]['skipped']}")
+    if big_ready:
+        q = urllib.parse.quote(SEARCH_WORD)
+        for backend in ("sqlite", "postgresql"):
+            srv = Server("app.main:app", db_env(backend, args.search_meetings))
+            try:
+                wrk(warm, base + f"/api/v1/search?q={q}")  # warm-up
+                measure(f"{backend} 1M", f"search q={SEARCH_WORD}", f"/api/v1/search?q={q}")
+                measure(f"{backend} 1M", "search q=dang ky", "/api/v1/search?q=dang%20ky")
+                _, lo, hi = meeting_ids(backend, args.search_meetings)
+                lua_env = {**os.environ, "BENCH_MIN_ID": str(lo), "BENCH_MAX_ID": str(hi)}
+                lua = ROOT / "bench" / "meeting.lua"
+                measure(
+                    f"{backend} 1M",
+                    "meeting (include=all)",
+                    f"/api/v1/meetings/{{{lo}..{hi}}}?include={INCLUDE}",
+                    lua,
+                    lua_env,
+                    alone_path=f"/api/v1/meetings/{(lo + hi) // 2}?include={INCLUDE}",
+                )
+                memory.append((backend, f"{args.search_meetings} meetings", srv.memory_mb()))
+            finally:
+                srv.stop()
 
     ceiling = statistics.mean(r.rps for r in results[0][3])
     elapsed = time.monotonic() - started
     facts["loadavg_after"] = sh("cat /proc/loadavg")
-    write_report(args, facts, loads, body_bytes, results, ceiling, notes, elapsed)
+    write_report(args, facts, loads, body_bytes, results, ceiling, notes, elapsed, big_loads, memory)
     log(f"done in {elapsed / 60:.1f} min; wrote {args.output}")
     return 0
+
+
+def targets(
+    results: list[tuple[str, str, str, list[Run]]],
+    ceiling: float,
+    big_loads: dict[str, Any],
+    memory: list[tuple[str, str, dict[str, float]]],
+    args: argparse.Namespace,
+) -> list[str]:
+    """The targets of issue 4, each against this run's figures (means of the runs)."""
+
+    def find(server: str, prefix: str) -> list[Run]:
+        for s, name, _path, runs in results:
+            if s == server and name.startswith(prefix):
+                return runs
+        return []
+
+    def rps(runs: list[Run]) -> float:
+        return statistics.mean(r.rps for r in runs) if runs else float("nan")
+
+    def p99(runs: list[Run]) -> float:
+        return max(r.p99_ms for r in runs) if runs else float("nan")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    rows = []
+    datasette = rps(find("datasette", "meeting")) / DATASETTE_REQUESTS
+    for backend in ("sqlite", "postgresql"):
+        meeting = find(backend, "meeting")
+        ratio, worst = rps(meeting) / ceiling, p99(meeting)
+        rows.append(
+            f"| {backend}: meeting with everything | ≥ 50% of the ceiling, p99 ≤ 20 ms | "
+            f"{ratio:.0%}, p99 {worst:.1f} ms | {verdict(ratio >= 0.5 and worst <= 20)} |"
+        )
+        times = rps(meeting) / datasette
+        rows.append(
+            f"| {backend}: the same against Datasette | ≥ 15× its whole meetings/s ({fmt(datasette)}) | "
+            f"{times:.1f}× | {verdict(times >= 15)} |"
+        )
+        first, deep = (
+            find(backend, "list page 1"),
+            [
+                runs
+                for s, n, _p, runs in results
+                if s == backend and n.startswith("list page ") and n != "list page 1"
+            ],
+        )
+        ratio = rps(first) / ceiling
+        slower = rps(first) / rps(deep[0]) if deep else float("nan")
+        rows.append(
+            f"| {backend}: keyset list page of 50 with a filter | deep page within 1.2× of page 1; "
+            f"≥ 25% of the ceiling | deep {slower:.2f}× page 1's time; {ratio:.0%} | "
+            f"{verdict(slower <= 1.2 and ratio >= 0.25)} |"
+        )
+        search = find(f"{backend} 1M", "search q=")
+        if search:
+            ratio, worst = rps(search) / ceiling, p99(search)
+            rows.append(
+                f"| {backend}: search, 1,000,000 directives | p99 ≤ 50 ms; ≥ 10% of the ceiling | "
+                f"p99 {worst:.1f} ms; {ratio:.0%} | {verdict(worst <= 50 and ratio >= 0.1)} |"
+            )
+        load = big_loads.get(backend, {})
+        if load.get("seconds") is not None:
+            peak = load.get("peak_mb", float("nan"))
+            rows.append(
+                f"| {backend}: seed load of {args.search_meetings} meetings | ≤ 90 s; peak ≤ 500 MB | "
+                f"{load['seconds']} s; {peak} MiB | {verdict(load['seconds'] <= 90 and peak <= 500)} |"
+            )
+        for server, data_set, mem in memory:
+            if server == backend and data_set.startswith(str(args.search_meetings)):
+                rss = mem.get("VmHWM", float("nan"))
+                rows.append(
+                    f"| {backend}: server memory, {data_set} | ≤ 250 MB resident | "
+                    f"peak {rss} MiB | {verdict(rss <= 250)} |"
+                )
+    return [
+        "",
+        "## Against the targets (issue 4)",
+        "",
+        "Means of the runs above; the ceiling's mean is the reference.",
+        "",
+        "| what | target | measured | |",
+        "|---|---|---|---|",
+        *rows,
+    ]
 
 
 def write_report(
@@ -441,12 +678,14 @@ def write_report(
     ceiling: float,
     notes: list[str],
     elapsed: float,
+    big_loads: dict[str, Any],
+    memory: list[tuple[str, str, dict[str, float]]],
 ) -> None:
     lines = [
         "# Benchmark results",
         "",
         f"Measured {facts['date']} by `make bench` (bench/run.py), {elapsed / 60:.1f} min in all.",
-        "Benchmarks, not tests: CI does not run them. The app was measured as it is (no tuning).",
+        "Benchmarks, not tests: CI does not run them.",
         "",
         "## Set-up",
         "",
@@ -465,19 +704,36 @@ def write_report(
         "was reached by following `next_cursor` beforehand.",
         f"* Search: `GET /api/v1/search?q={SEARCH_WORD}` (a phrase of every meeting's summary).",
         "* Servers are started with `LOAD_SEED_ON_START=false` on the prepared data sets.",
+        f"* Datasette {sh(PY + ' -m datasette --version').split()[-1]} (the `bench` extra) serves the same "
+        "SQLite file (`datasette serve FILE`, default settings, pinned to core 0); bench/datasette.lua "
+        f"fetches a random meeting with its {DATASETTE_REQUESTS} requests in sequence (the meeting row, "
+        "then participant, directive, shortcoming and meeting_document rows with `?meeting_id=`, "
+        "`_size=max`, foreign keys labelled with `_labels=on`, people and documents labelled by "
+        "name and title): whole meetings/s = req/s / "
+        f"{DATASETTE_REQUESTS}.",
+        f"* Search at scale: a second data set, `--meetings {args.search_meetings} --seed {SEED}` "
+        f"({big_loads.get('seed_bytes', 0) / 1e6:.1f} MB of JSON), servers `sqlite 1M` and `postgresql 1M`.",
+        "* Memory: VmRSS and VmHWM of the server process from /proc/PID/status after its runs.",
         "",
         "## Data-set build times",
         "",
         "| step | seconds |",
         "|---|---|",
     ]
-    for key in ("generate", "sqlite", "postgresql"):
-        v = loads.get(key, {})
-        secs = v.get("seconds")
-        cached = " (from an earlier run; files reused)" if v.get("cached") and secs is not None else ""
-        lines.append(
-            f"| {key if key == 'generate' else 'load ' + key} | {secs if secs is not None else '?'}{cached} |"
-        )
+    for label, data in (
+        (f"{args.meetings} meetings", loads),
+        (f"{args.search_meetings} meetings", big_loads),
+    ):
+        if not data:
+            continue
+        for key in ("generate", "sqlite", "postgresql"):
+            v = data.get(key, {})
+            secs = v.get("seconds")
+            cached = " (from an earlier run; files reused)" if v.get("cached") and secs is not None else ""
+            peak = f", peak memory {v['peak_mb']} MiB" if v.get("peak_mb") else ""
+            step = key if key == "generate" else "load " + key
+            took = secs if secs is not None else v.get("skipped", "?")
+            lines.append(f"| {label}: {step} | {took}{peak}{cached} |")
     lines += [
         "",
         "## Figures",
@@ -493,6 +749,16 @@ def write_report(
                 f"| {server} | {name} | {i + 1} | {fmt(r.rps)} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
                 f"{r.rps / ceiling:.3f} | {r.errors} | {r.alone_ms:.1f} |"
             )
+    lines += targets(results, ceiling, big_loads, memory, args)
+    lines += [
+        "",
+        "## Server memory",
+        "",
+        "| server | data set | VmRSS MiB | VmHWM MiB |",
+        "|---|---|---|---|",
+    ]
+    for server, data_set, mem in memory:
+        lines.append(f"| {server} | {data_set} | {mem.get('VmRSS', '?')} | {mem.get('VmHWM', '?')} |")
     lines += ["", "Notes:", ""] + [f"* {n}" for n in notes]
     lines += [
         "* `errors` counts non-2xx/3xx answers and socket errors (including timeouts: wrk "

@@ -42,6 +42,7 @@ BASELINE = "6a1f3c9e2b7d"
 FTS_TABLE = "search_fts"
 FTS_TRIGGERS = ("search_document_ai", "search_document_ad", "search_document_au")
 FTS_INDEX = "ix_search_document_fts"
+FTS_COLUMN = ("search_document", "folded_tsv")  # PostgreSQL only: the indexed tsvector
 
 
 def include_name(name: str | None, type_: str, parent_names: Mapping[Any, str | None]) -> bool:
@@ -50,6 +51,8 @@ def include_name(name: str | None, type_: str, parent_names: Mapping[Any, str | 
         return name is not None and name != FTS_TABLE and not name.startswith(FTS_TABLE + "_")
     if type_ == "index":
         return name != FTS_INDEX
+    if type_ == "column":
+        return (parent_names.get("table_name"), name) != FTS_COLUMN
     return True
 
 

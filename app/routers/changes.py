@@ -62,7 +62,7 @@ def read_changes(
     result = paginate(session, stmt, SEQ, sort=None, cursor=cursor, limit=limit, count=count)
     if result.next_cursor:
         set_next_link(request, response, result.next_cursor)
-    items = [ChangePublic.model_validate(dict(r)) for r in result.rows]
+    items = [ChangePublic.model_validate(dict(r._mapping)) for r in result.rows]
     return ChangePage(
         items=items,
         total=result.total,

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import false, select
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import Select, false, select
 
-from app.db import SessionDep
+from app.db import EngineDep
 from app.deps import (
     DEFAULT_LIMIT,
     Cursor,
@@ -18,9 +18,10 @@ from app.deps import (
     UpdatedSince,
     list_or_stream,
     list_page,
+    record_response,
     sort_param,
 )
-from app.etag import set_record_etag
+from app.fastread import Filters, raw_cursor
 from app.models.common import Page
 from app.models.directive import DirectiveEventPublic, DirectivePublic, Progress
 from app.models.links import folded_words
@@ -46,9 +47,8 @@ router = APIRouter(prefix="/directives", tags=["directives"])
     "", responses=list_responses(DIRECTIVES), response_model=Page[DirectivePublic], summary="List directives"
 )
 def read_directives(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     meeting_id: IdFilter = None,
     issued_by: Annotated[IdFilter, Query(description="Participant id of the issuer.")] = None,
     person_id: Annotated[IdFilter, Query(description="Person id of the issuer.")] = None,
@@ -87,34 +87,42 @@ def read_directives(
 ) -> Any:
     where = meeting_filters(directive_t, meeting_id, document_id, date_from, date_to)
     if issued_by is not None:
-        where.append(directive_t.c.issued_by == issued_by)
+        where.add("issued_by", lambda p: directive_t.c.issued_by == p, issued_by)
     if person_id is not None:
-        issuers = select(participant_t.c.id).where(participant_t.c.person_id == person_id)
-        where.append(directive_t.c.issued_by.in_(issuers))
+        where.add(
+            "person_id",
+            lambda p: directive_t.c.issued_by.in_(
+                select(participant_t.c.id).where(participant_t.c.person_id == p)
+            ),
+            person_id,
+        )
     if status is not None:
-        where.append(directive_t.c.status == status.value)
+        where.add("status", lambda p: directive_t.c.status == p, status.value)
     if progress is not None:
-        where.append(progress_clause(progress))
-    if assignee is not None or role is not None:
-        assigned = select(assignee_t.c.directive_id)
-        words = folded_words(assignee) if assignee is not None else ""
-        if assignee is not None and not words:  # no letter nor digit: no name matches
-            where.append(false())
-        elif assignee is not None:
-            pattern = f"%{like_escape(words)}%"
-            named = select(person_t.c.id).where(person_t.c.name_folded.like(pattern, escape="\\"))
-            assigned = assigned.where(
-                assignee_t.c.organization_folded.like(pattern, escape="\\")
-                | assignee_t.c.person_id.in_(named)
+        chosen = progress
+        where.add_fixed(f"progress={chosen.value}", lambda: progress_clause(chosen))
+    if assignee is not None:
+        words = folded_words(assignee)
+        if not words:  # no letter nor digit: no name matches
+            where.add_fixed("assignee=none", false)
+        else:
+            # The role is part of the filter's name (so of the cached SQL's key): three values.
+            in_role = role
+            where.add(
+                f"assignee_{in_role.value}" if in_role is not None else "assignee",
+                lambda p: directive_t.c.id.in_(_assigned(p, in_role)),
+                f"%{like_escape(words)}%",
             )
-        if role is not None:
-            assigned = assigned.where(assignee_t.c.role == role.value)
-        where.append(directive_t.c.id.in_(assigned))
+    elif role is not None:
+        where.add(
+            "role",
+            lambda p: directive_t.c.id.in_(select(assignee_t.c.directive_id).where(assignee_t.c.role == p)),
+            role.value,
+        )
     return list_or_stream(
-        session,
+        engine,
         DIRECTIVES,
         request,
-        response,
         where=where,
         q=q,
         sort=sort,
@@ -125,32 +133,49 @@ def read_directives(
     )
 
 
-@router.get("/{ref}", responses=READ, summary="Read one directive")
-def read_directive(ref: RecordRef, session: SessionDep, response: Response) -> DirectivePublic:
-    directive: DirectivePublic = DIRECTIVES.get(session, ref)
-    set_record_etag(response, directive)
-    return directive
+def _assigned(pattern: Any, role: AssigneeRole | None) -> Select[Any]:
+    """The ids of directives with an assignee (in `role`, if given) whose organization or person's
+    folded name matches the LIKE `pattern`."""
+    named = select(person_t.c.id).where(person_t.c.name_folded.like(pattern, escape="\\"))
+    assigned = select(assignee_t.c.directive_id).where(
+        assignee_t.c.organization_folded.like(pattern, escape="\\") | assignee_t.c.person_id.in_(named)
+    )
+    if role is not None:
+        assigned = assigned.where(assignee_t.c.role == role.value)
+    return assigned
 
 
-@router.get("/{ref}/history", responses=READ, summary="A directive's changes of status")
+@router.get("/{ref}", responses=READ, summary="Read one directive", response_model=DirectivePublic)
+def read_directive(ref: RecordRef, engine: EngineDep) -> Any:
+    return record_response(engine, DIRECTIVES, ref)
+
+
+@router.get(
+    "/{ref}/history",
+    responses=READ,
+    summary="A directive's changes of status",
+    response_model=Page[DirectiveEventPublic],
+)
 def read_directive_history(
     ref: RecordRef,
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[DirectiveEventPublic]:
+) -> Any:
     """Each change of status made through PATCH, oldest first: who made it, when, and its note."""
-    directive: DirectivePublic = DIRECTIVES.get(session, ref)
-    return list_page(
-        session,
-        DIRECTIVE_EVENTS,
-        request,
-        response,
-        where=[event_t.c.directive_id == directive.id],
-        q=None,
-        sort=None,
-        cursor=cursor,
-        limit=limit,
-    )
+    with raw_cursor(engine) as cur:
+        directive = DIRECTIVES.fast_get(cur, engine.dialect, ref)
+        where = Filters()
+        where.add("directive_id", lambda p: event_t.c.directive_id == p, directive["id"])
+        return list_page(
+            cur,
+            engine.dialect,
+            DIRECTIVE_EVENTS,
+            request,
+            where=where,
+            q=None,
+            sort=None,
+            cursor=cursor,
+            limit=limit,
+        )

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
-from app.db import SessionDep
+from app.db import EngineDep
 from app.deps import (
     DEFAULT_LIMIT,
     Cursor,
@@ -16,8 +16,10 @@ from app.deps import (
     UpdatedSince,
     list_or_stream,
     list_page,
+    record_response,
     sort_param,
 )
+from app.fastread import Filters, raw_cursor
 from app.models.common import Page
 from app.models.document import DocumentPublic
 from app.models.meeting import MeetingPublic
@@ -32,13 +34,12 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 @router.get(
     "",
     responses=list_responses(DOCUMENTS),
-    response_model=Page[DocumentPublic],
     summary="List documents (resolutions, action programmes, ...)",
+    response_model=Page[DocumentPublic],
 )
 def read_documents(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     kind: Annotated[DocumentKind | None, Query()] = None,
     meeting_id: Annotated[IdFilter, Query(description="Only documents this meeting cites.")] = None,
     q: TextQuery = None,
@@ -48,18 +49,21 @@ def read_documents(
     limit: Limit = DEFAULT_LIMIT,
     format: FormatParam = None,
 ) -> Any:
-    where = []
+    where = Filters()
     if kind is not None:
-        where.append(document_t.c.kind == kind.value)
+        where.add("kind", lambda p: document_t.c.kind == p, kind.value)
     if meeting_id is not None:
-        where.append(
-            document_t.c.id.in_(select(citation_t.c.document_id).where(citation_t.c.meeting_id == meeting_id))
+        where.add(
+            "meeting_id",
+            lambda p: document_t.c.id.in_(
+                select(citation_t.c.document_id).where(citation_t.c.meeting_id == p)
+            ),
+            meeting_id,
         )
     return list_or_stream(
-        session,
+        engine,
         DOCUMENTS,
         request,
-        response,
         where=where,
         q=q,
         sort=sort,
@@ -70,34 +74,45 @@ def read_documents(
     )
 
 
-@router.get("/{ref}", responses=READ, summary="Read one document")
-def read_document(ref: RecordRef, session: SessionDep) -> DocumentPublic:
-    document: DocumentPublic = DOCUMENTS.get(session, ref)
-    return document
+@router.get("/{ref}", responses=READ, summary="Read one document", response_model=DocumentPublic)
+def read_document(ref: RecordRef, engine: EngineDep) -> Any:
+    return record_response(engine, DOCUMENTS, ref)
 
 
-@router.get("/{ref}/meetings", responses=READ, summary="List the meetings that cite a document")
+@router.get(
+    "/{ref}/meetings",
+    responses=READ,
+    summary="List the meetings that cite a document",
+    response_model=Page[MeetingPublic],
+)
 def read_document_meetings(
     ref: RecordRef,
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     updated_since: UpdatedSince = None,
     sort: Annotated[str | None, sort_param(MEETINGS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[MeetingPublic]:
-    document: DocumentPublic = DOCUMENTS.get(session, ref)
-    cites = meeting_t.c.id.in_(select(citation_t.c.meeting_id).where(citation_t.c.document_id == document.id))
-    return list_page(
-        session,
-        MEETINGS,
-        request,
-        response,
-        where=[cites],
-        q=None,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-        updated_since=updated_since,
-    )
+) -> Any:
+    with raw_cursor(engine) as cur:
+        document = DOCUMENTS.fast_get(cur, engine.dialect, ref)
+        where = Filters()
+        where.add(
+            "document_id",
+            lambda p: meeting_t.c.id.in_(
+                select(citation_t.c.meeting_id).where(citation_t.c.document_id == p)
+            ),
+            document["id"],
+        )
+        return list_page(
+            cur,
+            engine.dialect,
+            MEETINGS,
+            request,
+            where=where,
+            q=None,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+            updated_since=updated_since,
+        )

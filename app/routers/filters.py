@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import Table, select
 
+from app.fastread import Filters
 from app.resources import citation_t, meeting_t
 
 
@@ -21,21 +21,28 @@ def meeting_filters(
     document_id: int | None,
     date_from: dt.date | None,
     date_to: dt.date | None,
-) -> list[ColumnElement[Any]]:
-    where: list[ColumnElement[Any]] = []
+) -> Filters:
+    where = Filters()
     if meeting_id is not None:
-        where.append(table.c.meeting_id == meeting_id)
+        where.add("meeting_id", lambda p: table.c.meeting_id == p, meeting_id)
     if document_id is not None:
-        where.append(
-            table.c.meeting_id.in_(
-                select(citation_t.c.meeting_id).where(citation_t.c.document_id == document_id)
-            )
+        where.add(
+            "document_id",
+            lambda p: table.c.meeting_id.in_(
+                select(citation_t.c.meeting_id).where(citation_t.c.document_id == p)
+            ),
+            document_id,
         )
-    if date_from is not None or date_to is not None:
-        meetings = select(meeting_t.c.id)
-        if date_from is not None:
-            meetings = meetings.where(meeting_t.c.date >= date_from)
-        if date_to is not None:
-            meetings = meetings.where(meeting_t.c.date <= date_to)
-        where.append(table.c.meeting_id.in_(meetings))
+    if date_from is not None:
+        where.add(
+            "date_from",
+            lambda p: table.c.meeting_id.in_(select(meeting_t.c.id).where(meeting_t.c.date >= p)),
+            date_from,
+        )
+    if date_to is not None:
+        where.add(
+            "date_to",
+            lambda p: table.c.meeting_id.in_(select(meeting_t.c.id).where(meeting_t.c.date <= p)),
+            date_to,
+        )
     return where

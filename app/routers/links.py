@@ -16,6 +16,7 @@ from app.db import EngineDep, SessionDep
 from app.deps import DEFAULT_LIMIT, Cursor, Limit, RecordRef, list_page, sort_param
 from app.errors import NotFound
 from app.etag import set_record_etag
+from app.fastread import Filters, raw_cursor
 from app.link_writes import cite, load_citation, uncite
 from app.models.common import Page
 from app.models.document import CitationPublic
@@ -100,29 +101,20 @@ def _assignee_id(conn: Any, directive_id: int, ref: str) -> int:
     responses=READ,
     summary="List a directive's assignees",
     tags=["directives"],
+    response_model=Page[AssigneePublic],
 )
 def read_directive_assignees(
     ref: RecordRef,
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     sort: Annotated[str | None, sort_param(ASSIGNEES)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[AssigneePublic]:
+) -> Any:
     """Who must act on the directive: organizations or people, each as `lead` (chủ trì),
     `coordinating` (phối hợp) or `monitoring` (theo dõi)."""
-    directive_id = parent_id(session, DIRECTIVES, ref)
-    return list_page(
-        session,
-        ASSIGNEES,
-        request,
-        response,
-        where=[assignee_t.c.directive_id == directive_id],
-        q=None,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
+    return _children(
+        engine, request, DIRECTIVES, ref, ASSIGNEES, assignee_t.c.directive_id, sort, cursor, limit
     )
 
 
@@ -208,12 +200,26 @@ def delete_directive_assignee(
 # --- reviews --------------------------------------------------------------------------------------
 
 
-def _reviews(
-    session: Any, request: Request, response: Response, where: Any, sort: Any, cursor: Any, limit: int
-) -> Page[ReviewPublic]:
-    return list_page(
-        session, REVIEWS, request, response, where=[where], q=None, sort=sort, cursor=cursor, limit=limit
-    )
+def _children(
+    engine: Engine,
+    request: Request,
+    parent: Resource,
+    ref: str,
+    resource: Resource,
+    column: Any,
+    sort: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Response:
+    """A page of `resource`'s records whose `column` is the id of the `parent` record `ref` names
+    (or 404), on the fast read path."""
+    with raw_cursor(engine) as cur:
+        parent_record = parent.fast_get(cur, engine.dialect, ref)
+        where = Filters()
+        where.add(f"{parent.table.name}_id", lambda p: column == p, parent_record["id"])
+        return list_page(
+            cur, engine.dialect, resource, request, where=where, q=None, sort=sort, cursor=cursor, limit=limit
+        )
 
 
 @router.get(
@@ -221,18 +227,17 @@ def _reviews(
     responses=READ,
     summary="List the directives of earlier meetings a meeting reviewed",
     tags=["meetings"],
+    response_model=Page[ReviewPublic],
 )
 def read_meeting_reviews(
     ref: RecordRef,
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     sort: Annotated[str | None, sort_param(REVIEWS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[ReviewPublic]:
-    meeting_id = parent_id(session, MEETINGS, ref)
-    return _reviews(session, request, response, review_t.c.meeting_id == meeting_id, sort, cursor, limit)
+) -> Any:
+    return _children(engine, request, MEETINGS, ref, REVIEWS, review_t.c.meeting_id, sort, cursor, limit)
 
 
 @router.get(
@@ -240,18 +245,17 @@ def read_meeting_reviews(
     responses=READ,
     summary="List the later meetings' reviews of a directive",
     tags=["directives"],
+    response_model=Page[ReviewPublic],
 )
 def read_directive_reviews(
     ref: RecordRef,
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     sort: Annotated[str | None, sort_param(REVIEWS)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[ReviewPublic]:
-    directive_id = parent_id(session, DIRECTIVES, ref)
-    return _reviews(session, request, response, review_t.c.directive_id == directive_id, sort, cursor, limit)
+) -> Any:
+    return _children(engine, request, DIRECTIVES, ref, REVIEWS, review_t.c.directive_id, sort, cursor, limit)
 
 
 def _review_id(conn: Any, meeting_id: int, review_id: int) -> int:

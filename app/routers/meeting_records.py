@@ -7,10 +7,10 @@ parameter annotations, which refer to this function's arguments.)
 import inspect
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import exists
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import ColumnElement, Table, exists
 
-from app.db import SessionDep
+from app.db import EngineDep
 from app.deps import (
     DEFAULT_LIMIT,
     Cursor,
@@ -22,6 +22,7 @@ from app.deps import (
     TextQuery,
     UpdatedSince,
     list_or_stream,
+    record_response,
     sort_param,
 )
 from app.models.common import Page
@@ -39,6 +40,12 @@ AddressedParam = Annotated[
 ]
 
 
+def _answered(table: Table, answered: bool) -> ColumnElement[bool]:
+    """The shortcomings some directive answers (`addresses`), or (not `answered`) those none does."""
+    clause = exists().where(addresses_t.c.shortcoming_id == table.c.id)
+    return clause if answered else ~clause
+
+
 def meeting_records_router(
     resource: Resource, public: Any, plural: str, *, addressed: bool = False
 ) -> APIRouter:
@@ -50,9 +57,8 @@ def meeting_records_router(
     singular = resource.name
 
     def read_many(
-        session: SessionDep,
+        engine: EngineDep,
         request: Request,
-        response: Response,
         meeting_id: IdFilter = None,
         document_id: Annotated[
             IdFilter, Query(description=f"Only {plural} of meetings citing this document.")
@@ -69,13 +75,12 @@ def meeting_records_router(
     ) -> Any:
         where = meeting_filters(resource.table, meeting_id, document_id, date_from, date_to)
         if addressed_filter is not None:
-            answered = exists().where(addresses_t.c.shortcoming_id == resource.table.c.id)
-            where.append(answered if addressed_filter else ~answered)
+            answered = addressed_filter
+            where.add_fixed(f"addressed={answered}", lambda: _answered(resource.table, answered))
         return list_or_stream(
-            session,
+            engine,
             resource,
             request,
-            response,
             where=where,
             q=q,
             sort=sort,
@@ -85,8 +90,8 @@ def meeting_records_router(
             updated_since=updated_since,
         )
 
-    def read_one(ref: RecordRef, session: SessionDep) -> Any:
-        return resource.get(session, ref)
+    def read_one(ref: RecordRef, engine: EngineDep) -> Any:
+        return record_response(engine, resource, ref)
 
     if not addressed:  # the parameter exists only where it means something
         read_many.__signature__ = inspect.signature(read_many).replace(  # type: ignore[attr-defined]

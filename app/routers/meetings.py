@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import Select, bindparam, select
 
-from app.db import SessionDep
+from app.db import EngineDep
 from app.deps import (
     DEFAULT_LIMIT,
     Cursor,
@@ -19,7 +19,7 @@ from app.deps import (
     list_or_stream,
     sort_param,
 )
-from app.etag import set_record_etag
+from app.fastread import Filters, RawQuery, dumps, json_response, raw_cursor
 from app.models.common import Page
 from app.models.directive import DirectivePublic
 from app.models.document import CitationPublic
@@ -64,30 +64,17 @@ Include = Annotated[
 
 
 def _include_stmt(resource: Resource) -> Select[Any]:
+    """The records of one meeting, with the columns of the public model (the fast read path)."""
     column = citation_t.c.meeting_id if resource is CITATIONS else resource.table.c.meeting_id
-    return resource.select().where(column == bindparam("meeting_id")).order_by(resource.table.c.id)
-
-
-# Built once: building a SELECT costs more than running it.
-_INCLUDE_STMTS = {name: _include_stmt(resource) for name, resource in INCLUDABLE.items()}
-
-
-def meeting_ref(ref: RecordRef, session: SessionDep) -> MeetingPublic:
-    """Load the meeting named in the path, or answer 404."""
-    meeting: MeetingPublic = MEETINGS.get(session, ref)
-    return meeting
-
-
-MeetingDep = Annotated[MeetingPublic, Depends(meeting_ref)]
+    return resource.fast_select.where(column == bindparam("meeting_id")).order_by(resource.table.c.id)
 
 
 @router.get(
     "", responses=list_responses(MEETINGS), response_model=Page[MeetingPublic], summary="List meetings"
 )
 def read_meetings(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     date_from: DateFrom = None,
     date_to: DateTo = None,
     document_id: Annotated[IdFilter, Query(description="Only meetings that cite this document.")] = None,
@@ -99,26 +86,31 @@ def read_meetings(
     limit: Limit = DEFAULT_LIMIT,
     format: FormatParam = None,
 ) -> Any:
-    where = []
+    where = Filters()
     if date_from is not None:
-        where.append(meeting_t.c.date >= date_from)
+        where.add("date_from", lambda p: meeting_t.c.date >= p, date_from)
     if date_to is not None:
-        where.append(meeting_t.c.date <= date_to)
+        where.add("date_to", lambda p: meeting_t.c.date <= p, date_to)
     if document_id is not None:
-        where.append(
-            meeting_t.c.id.in_(select(citation_t.c.meeting_id).where(citation_t.c.document_id == document_id))
+        where.add(
+            "document_id",
+            lambda p: meeting_t.c.id.in_(
+                select(citation_t.c.meeting_id).where(citation_t.c.document_id == p)
+            ),
+            document_id,
         )
     if person_id is not None:
-        where.append(
-            meeting_t.c.id.in_(
-                select(participant_t.c.meeting_id).where(participant_t.c.person_id == person_id)
-            )
+        where.add(
+            "person_id",
+            lambda p: meeting_t.c.id.in_(
+                select(participant_t.c.meeting_id).where(participant_t.c.person_id == p)
+            ),
+            person_id,
         )
     return list_or_stream(
-        session,
+        engine,
         MEETINGS,
         request,
-        response,
         where=where,
         q=q,
         sort=sort,
@@ -129,29 +121,37 @@ def read_meetings(
     )
 
 
-@router.get("/{ref}", responses=READ, summary="Read one meeting", response_model_exclude_unset=True)
-def read_meeting(
-    meeting: MeetingDep, session: SessionDep, response: Response, include: Include = None
-) -> MeetingDetail:
-    if include is None:  # the record alone: its ETag is the one If-Match is checked against
-        set_record_etag(response, meeting)
-    data: dict[str, Any] = dict(meeting)
-    for name in dict.fromkeys(include.split(",")) if include else ():
-        resource, stmt = INCLUDABLE[name], _INCLUDE_STMTS[name]
-        rows = session.execute(stmt, {"meeting_id": meeting.id}).mappings().all()
-        data[name] = resource.publics(session, rows)
-    detail: MeetingDetail = MeetingDetail.__pydantic_validator__.validate_python(data)
-    return detail
+# The fast read path (app/fastread.py): the same statements with the columns of the public models.
+_FAST_INCLUDES = {
+    name: (resource.shape, RawQuery(_include_stmt(resource))) for name, resource in INCLUDABLE.items()
+}
+
+
+@router.get(
+    "/{ref}",
+    responses=READ,
+    summary="Read one meeting",
+    response_model=MeetingDetail,
+    response_model_exclude_unset=True,
+)
+def read_meeting(ref: RecordRef, engine: EngineDep, include: Include = None) -> Any:
+    dialect = engine.dialect
+    with raw_cursor(engine) as cur:
+        data = MEETINGS.fast_get(cur, dialect, ref)
+        # Without include=, the record alone: its ETag is the one If-Match is checked against.
+        for name in dict.fromkeys(include.split(",")) if include else ():
+            shape, query = _FAST_INCLUDES[name]
+            data[name] = shape.records(query.run(cur, dialect, meeting_id=data["id"]))
+    return json_response(dumps(data))
 
 
 def _nested(resource: Resource, public: Any, summary: str) -> None:
     column = citation_t.c.meeting_id if resource is CITATIONS else resource.table.c.meeting_id
 
     def handler(
-        meeting: MeetingDep,
-        session: SessionDep,
+        ref: RecordRef,
+        engine: EngineDep,
         request: Request,
-        response: Response,
         q: TextQuery = None,
         updated_since: UpdatedSince = None,
         sort: Annotated[str | None, sort_param(resource)] = None,
@@ -159,19 +159,23 @@ def _nested(resource: Resource, public: Any, summary: str) -> None:
         limit: Limit = DEFAULT_LIMIT,
         format: FormatParam = None,
     ) -> Any:
-        return list_or_stream(
-            session,
-            resource,
-            request,
-            response,
-            where=[column == meeting.id],
-            q=q,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
-            fmt=format,
-            updated_since=updated_since,
-        )
+        with raw_cursor(engine) as cur:
+            meeting = MEETINGS.fast_get(cur, engine.dialect, ref)
+            where = Filters()
+            where.add("meeting_id", lambda p: column == p, meeting["id"])
+            return list_or_stream(
+                engine,
+                resource,
+                request,
+                where=where,
+                q=q,
+                sort=sort,
+                cursor=cursor,
+                limit=limit,
+                fmt=format,
+                updated_since=updated_since,
+                cur=cur,
+            )
 
     # Postponed annotations make `sort`'s annotation a string naming the local `resource`,
     # which FastAPI resolves against module globals only (a 500 on every request, and no

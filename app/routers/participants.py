@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 
-from app.db import SessionDep
+from app.db import EngineDep
 from app.deps import (
     DEFAULT_LIMIT,
     Cursor,
@@ -14,8 +14,10 @@ from app.deps import (
     TextQuery,
     UpdatedSince,
     list_or_stream,
+    record_response,
     sort_param,
 )
+from app.fastread import Filters
 from app.models.common import Page
 from app.models.participant import ParticipantPublic
 from app.openapi_docs import READ, list_responses
@@ -29,13 +31,12 @@ router = APIRouter(prefix="/participants", tags=["participants"])
 @router.get(
     "",
     responses=list_responses(PARTICIPANTS),
-    response_model=Page[ParticipantPublic],
     summary="List participations (a person at a meeting, in an office)",
+    response_model=Page[ParticipantPublic],
 )
 def read_participants(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     meeting_id: IdFilter = None,
     person_id: IdFilter = None,
     role: Annotated[ParticipantRole | None, Query()] = None,
@@ -46,18 +47,17 @@ def read_participants(
     limit: Limit = DEFAULT_LIMIT,
     format: FormatParam = None,
 ) -> Any:
-    where = []
+    where = Filters()
     if meeting_id is not None:
-        where.append(participant_t.c.meeting_id == meeting_id)
+        where.add("meeting_id", lambda p: participant_t.c.meeting_id == p, meeting_id)
     if person_id is not None:
-        where.append(participant_t.c.person_id == person_id)
+        where.add("person_id", lambda p: participant_t.c.person_id == p, person_id)
     if role is not None:
-        where.append(participant_t.c.role == role.value)
+        where.add("role", lambda p: participant_t.c.role == p, role.value)
     return list_or_stream(
-        session,
+        engine,
         PARTICIPANTS,
         request,
-        response,
         where=where,
         q=q,
         sort=sort,
@@ -68,7 +68,6 @@ def read_participants(
     )
 
 
-@router.get("/{ref}", responses=READ, summary="Read one participation")
-def read_participant(ref: RecordRef, session: SessionDep) -> ParticipantPublic:
-    participant: ParticipantPublic = PARTICIPANTS.get(session, ref)
-    return participant
+@router.get("/{ref}", responses=READ, summary="Read one participation", response_model=ParticipantPublic)
+def read_participant(ref: RecordRef, engine: EngineDep) -> Any:
+    return record_response(engine, PARTICIPANTS, ref)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import ColumnElement, false, select
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import false, select
 
-from app.db import SessionDep
+from app.db import EngineDep
 from app.deps import (
     DEFAULT_LIMIT,
     Cursor,
@@ -15,9 +15,10 @@ from app.deps import (
     TextQuery,
     UpdatedSince,
     list_or_stream,
+    record_response,
     sort_param,
 )
-from app.etag import set_record_etag
+from app.fastread import Filters
 from app.models.common import Page
 from app.models.person import PersonPublic
 from app.openapi_docs import READ, list_responses
@@ -34,9 +35,8 @@ def _like_escape(text: str) -> str:
 
 @router.get("", responses=list_responses(PEOPLE), response_model=Page[PersonPublic], summary="List people")
 def read_people(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     name: Annotated[
         str | None,
         Query(
@@ -54,23 +54,28 @@ def read_people(
     limit: Limit = DEFAULT_LIMIT,
     format: FormatParam = None,
 ) -> Any:
-    where: list[ColumnElement[bool]] = []
+    where = Filters()
     if name is not None and "\x00" in name:
         # No name holds a NUL, and PostgreSQL refuses one in a text parameter (a 500).
-        where.append(false())
+        where.add_fixed("name=nothing", false)
     elif name is not None:
-        where.append(person_t.c.name_folded.like(f"%{_like_escape(fold(name))}%", escape="\\"))
+        where.add(
+            "name",
+            lambda p: person_t.c.name_folded.like(p, escape="\\"),
+            f"%{_like_escape(fold(name))}%",
+        )
     if meeting_id is not None:
-        where.append(
-            person_t.c.id.in_(
-                select(participant_t.c.person_id).where(participant_t.c.meeting_id == meeting_id)
-            )
+        where.add(
+            "meeting_id",
+            lambda p: person_t.c.id.in_(
+                select(participant_t.c.person_id).where(participant_t.c.meeting_id == p)
+            ),
+            meeting_id,
         )
     return list_or_stream(
-        session,
+        engine,
         PEOPLE,
         request,
-        response,
         where=where,
         q=q,
         sort=sort,
@@ -81,8 +86,6 @@ def read_people(
     )
 
 
-@router.get("/{ref}", responses=READ, summary="Read one person")
-def read_person(ref: RecordRef, session: SessionDep, response: Response) -> PersonPublic:
-    person: PersonPublic = PEOPLE.get(session, ref)
-    set_record_etag(response, person)
-    return person
+@router.get("/{ref}", responses=READ, summary="Read one person", response_model=PersonPublic)
+def read_person(ref: RecordRef, engine: EngineDep) -> Any:
+    return record_response(engine, PEOPLE, ref)

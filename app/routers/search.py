@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 
-from app.db import SessionDep
+from app.db import EngineDep
 from app.deps import DEFAULT_LIMIT, Cursor, IdFilter, Limit, set_next_link
+from app.fastread import json_response, page_bytes, raw_cursor
 from app.models.common import Page
 from app.models.search import HitType, SearchHit
 from app.openapi_docs import LIST
@@ -33,11 +34,11 @@ _PATHS = {
     "shortcomings, findings and documents. The newest 1,000 matching records are ranked "
     "(so a search costs the same on a large database); `total` counts the hits that can be "
     "paged through. Narrow a broad query with more words, `type` or `meeting_id`.",
+    response_model=Page[SearchHit],
 )
 def search_records(
-    session: SessionDep,
+    engine: EngineDep,
     request: Request,
-    response: Response,
     q: Annotated[
         str,
         Query(
@@ -54,28 +55,32 @@ def search_records(
     meeting_id: Annotated[IdFilter, Query(description="Only records of this meeting.")] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[SearchHit]:
-    result = search(
-        session,
-        q,
-        types=[t.value for t in type] if type else None,
-        meeting_id=meeting_id,
-        cursor=cursor,
-        limit=limit,
-    )
+) -> Any:
     toks = query_tokens(q)
-    if result.next_cursor:
-        set_next_link(request, response, result.next_cursor)
-    items = [
-        SearchHit(
-            type=row["type"],
-            id=row["record_id"],
-            meeting_id=row["meeting_id"],
-            title=row["title"],
-            snippet=snippet(row["title"] + "\n" + row["body"] if row["body"] else row["title"], toks),
-            url=f"/api/v1/{_PATHS[HitType(row['type'])]}/{row['record_id']}",
-            score=round(float(row["score"]), 6),
+    with raw_cursor(engine) as cur:
+        result = search(
+            cur,
+            engine.dialect,
+            q,
+            types=[t.value for t in type] if type else None,
+            meeting_id=meeting_id,
+            cursor=cursor,
+            limit=limit,
         )
+    # SearchHit's fields, in its order (the fast read path: app/fastread.py).
+    items = [
+        {
+            "type": row["type"],
+            "id": row["record_id"],
+            "meeting_id": row["meeting_id"],
+            "title": row["title"],
+            "snippet": snippet(row["title"] + "\n" + row["body"] if row["body"] else row["title"], toks),
+            "url": f"/api/v1/{_PATHS[HitType(row['type'])]}/{row['record_id']}",
+            "score": round(float(row["score"]), 6),
+        }
         for row in result.rows
     ]
-    return Page(items=items, total=result.total, next_cursor=result.next_cursor)
+    out = json_response(page_bytes(items, result.total, result.next_cursor))
+    if result.next_cursor:
+        set_next_link(request, out, result.next_cursor)
+    return out

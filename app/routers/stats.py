@@ -55,7 +55,7 @@ def read_stats(
     records. The same answer on every back end."""
 
     def scope(table: Any) -> list[ColumnElement[Any]]:
-        return meeting_filters(table, meeting_id, None, date_from, date_to)
+        return meeting_filters(table, meeting_id, None, date_from, date_to).bound_clauses()
 
     meetings: list[ColumnElement[bool]] = []
     if meeting_id is not None:

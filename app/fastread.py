@@ -1,0 +1,362 @@
+"""The fast read path: rows straight from the DB-API connection to JSON bytes.
+
+The hot GET routes answer a `Response` holding bytes made here instead of
+returning pydantic models, which skips, per request, SQLAlchemy's result
+processing, pydantic's validation of every row, FastAPI's validation of the
+response against its model again, and two of the three threadpool hops. The
+OpenAPI document is unchanged: the routes keep their `response_model`.
+
+The JSON is byte for byte what pydantic makes of the Public models
+(tests/test_fastread.py checks it on both back ends), because everything here is
+derived from those models:
+
+* `Shape(Model)` takes the model's fields in declaration order (the key order of
+  the JSON) and, from each field's type, how a raw DB-API value becomes its JSON
+  value: OffsetDateTime text -> datetime (UTC written `Z`, as pydantic does); a
+  JSON column read as text -> its list; dates, enums (stored as their values),
+  numbers and text go through as they are.
+* `columns_for(Model, select)` picks, in that order, the columns of the
+  resource's SELECT (app/resources.py) that carry those names.
+
+So a new field of a Public model reaches the fast path by being a column (or a
+labelled expression) of the same name in the resource's `select()`: nothing else
+to change here. A field with no such column fails at import, not at run time.
+
+Records linked through another table (a directive's assignees) come in the same
+row, as a JSON aggregate subquery (`json_array_agg` of `json_object`s, or of
+ids) labelled with the field's name, in the resource's `links()`: a field typed
+`list[SomePublic]` is then made, item by item, the JSON of `SomePublic` (its
+datetimes written as pydantic writes them), whatever the back end gave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+from sqlalchemy import BindParameter, ColumnElement, Engine, Select, bindparam
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.functions import FunctionElement
+from starlette.responses import Response
+
+from app.etag import etag_for
+
+JSON_MEDIA_TYPE = "application/json"
+_DUMPS_OPTIONS = orjson.OPT_UTC_Z
+
+
+@lru_cache(maxsize=65536)
+def _datetime_text(value: str) -> str:
+    """Stored ISO 8601 text as pydantic writes that datetime (UTC as `Z`), once per distinct value."""
+    return orjson.dumps(dt.datetime.fromisoformat(value), option=orjson.OPT_UTC_Z)[1:-1].decode()
+
+
+def _to_datetime(value: Any) -> Any:
+    return _datetime_text(value) if isinstance(value, str) else value
+
+
+def _to_json_list(value: Any) -> Any:
+    # SQLite hands the JSON column over as text; psycopg as the parsed value.
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _nested_list(shape: Shape) -> Callable[[Any], Any]:
+    """A list of objects (a JSON aggregate of linked records): each made the JSON of its model."""
+
+    def convert(value: Any) -> Any:
+        return [shape.from_mapping(item) for item in _to_json_list(value)]
+
+    return convert
+
+
+def _converter(annotation: Any) -> Callable[[Any], Any] | None:
+    """How a raw DB-API value of a field of this type becomes its JSON value (None: as it is)."""
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _converter(inner[0]) if len(inner) == 1 else None
+    if annotation is dt.datetime:
+        return _to_datetime
+    if origin is list and args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        return _nested_list(Shape(args[0]))
+    if origin in (list, dict):
+        return _to_json_list
+    if annotation in (int, str, float, bool, dt.date) or (
+        isinstance(annotation, type) and issubclass(annotation, enum.Enum)
+    ):
+        return None
+    raise TypeError(f"the fast read path has no conversion for fields of type {annotation!r}")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The JSON shape of one Public model: its field names in order and their conversions."""
+
+    model: type[BaseModel]
+    fields: tuple[str, ...] = field(init=False)
+    conversions: tuple[tuple[int, str, Callable[[Any], Any]], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = tuple(self.model.model_fields)
+        conv = []
+        for i, name in enumerate(names):
+            fn = _converter(self.model.model_fields[name].annotation)
+            if fn is not None:
+                conv.append((i, name, fn))
+        object.__setattr__(self, "fields", names)
+        object.__setattr__(self, "conversions", tuple(conv))
+
+    def record(self, row: Sequence[Any]) -> dict[str, Any]:
+        """One row, its columns in `fields` order, as the dict that dumps to the model's JSON."""
+        out = dict(zip(self.fields, row, strict=False))
+        for i, name, fn in self.conversions:
+            value = row[i]
+            if value is not None:
+                out[name] = fn(value)
+        return out
+
+    def records(self, rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+        return [self.record(r) for r in rows]
+
+    def from_mapping(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A JSON object with (at least) the model's keys, as the dict that dumps to its JSON."""
+        return self.record([item[name] for name in self.fields])
+
+
+class json_array_agg(FunctionElement[Any]):  # noqa: N801 (a SQL function, named as one)
+    """`value` of each row as a JSON array, in `order_by` order; `[]` for no rows (not NULL)."""
+
+    name = "json_array_agg"
+    inherit_cache = True
+
+    def __init__(self, value: ColumnElement[Any], order_by: ColumnElement[Any]) -> None:
+        super().__init__(value, order_by)
+
+
+class json_object(FunctionElement[Any]):  # noqa: N801
+    """A JSON object of these (key, value) pairs, keys in this order."""
+
+    name = "json_object"
+    inherit_cache = False  # the keys are not part of SQLAlchemy's cache key: never cached
+
+    def __init__(self, *pairs: tuple[str, ColumnElement[Any]]) -> None:
+        self.keys = tuple(k for k, _ in pairs)
+        super().__init__(*(v for _, v in pairs))
+
+
+def _aggregate_sql(element: json_array_agg, compiler: Any, **kw: Any) -> tuple[str, str]:
+    value, order_by = element.clauses.clauses
+    return compiler.process(value, **kw), compiler.process(order_by, **kw)
+
+
+@compiles(json_array_agg, "sqlite")
+def _json_array_agg_sqlite(element: json_array_agg, compiler: Any, **kw: Any) -> str:
+    value, order_by = _aggregate_sql(element, compiler, **kw)
+    return f"json_group_array({value} ORDER BY {order_by})"
+
+
+@compiles(json_array_agg, "postgresql")
+def _json_array_agg_pg(element: json_array_agg, compiler: Any, **kw: Any) -> str:
+    value, order_by = _aggregate_sql(element, compiler, **kw)
+    return f"coalesce(json_agg({value} ORDER BY {order_by}), '[]'::json)"
+
+
+def _object_sql(function: str, element: json_object, compiler: Any, **kw: Any) -> str:
+    parts = []
+    for key, value in zip(element.keys, element.clauses.clauses, strict=True):
+        if not key.isidentifier():
+            raise ValueError(f"not a plain key: {key!r}")
+        parts.append(f"'{key}', {compiler.process(value, **kw)}")
+    return f"{function}({', '.join(parts)})"
+
+
+@compiles(json_object, "sqlite")
+def _json_object_sqlite(element: json_object, compiler: Any, **kw: Any) -> str:
+    return _object_sql("json_object", element, compiler, **kw)
+
+
+@compiles(json_object, "postgresql")
+def _json_object_pg(element: json_object, compiler: Any, **kw: Any) -> str:
+    return _object_sql("json_build_object", element, compiler, **kw)
+
+
+def columns_for(shape: Shape, stmt: Select[Any]) -> Select[Any]:
+    """`stmt` with only the columns of `shape`, in its order (its joins and filters kept)."""
+    by_name = {c.key: c for c in stmt.selected_columns}
+    missing = [f for f in shape.fields if f not in by_name]
+    if missing:
+        raise TypeError(f"{shape.model.__name__}: no column in the SELECT for {missing}")
+    return stmt.with_only_columns(*(by_name[f] for f in shape.fields))
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, option=_DUMPS_OPTIONS)
+
+
+def page_bytes(items: list[dict[str, Any]], total: int, next_cursor: str | None) -> bytes:
+    return dumps({"items": items, "total": total, "next_cursor": next_cursor})
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in placeholder order (qmark), or None (named)
+    defaults: dict[str, Any]  # the statement's own parameter values, as the driver takes them
+    callables: dict[str, Callable[[], Any]]  # parameters evaluated when the statement runs
+    sqlite: bool
+
+    def params(self, values: dict[str, Any]) -> Any:
+        sqlite = self.sqlite
+        given = {k: _raw_param(v, sqlite) for k, v in values.items()}
+        for k, fn in self.callables.items():
+            given[k] = _raw_param(fn(), sqlite)
+        if self.order is None:
+            return {**self.defaults, **given}
+        defaults = self.defaults
+        return tuple(given[k] if k in given else defaults[k] for k in self.order)
+
+
+@dataclass
+class RawQuery:
+    """A SELECT compiled once per dialect to its SQL string, run on a raw DB-API cursor.
+
+    Run-time parameters are the statement's value-less `bindparam`s, by name;
+    values a bind processor would change are converted by `_raw_param` (dates
+    for SQLite, enums to their values). The statement's own literal values are
+    bound as compiled, and callable ones (today's date) evaluated on each run.
+    """
+
+    stmt: Select[Any]
+    _compiled: dict[str, _Compiled] = field(default_factory=dict)
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        hit = self._compiled.get(dialect.name)
+        if hit is None:
+            compiled = self.stmt.compile(dialect=dialect)
+            # The statement's own expanding IN lists (constants) are expanded once, with
+            # placeholders for the parameters given at run time.
+            run_time = {
+                b.key: None
+                for b in visitors.iterate(self.stmt)
+                if isinstance(b, BindParameter) and b.value is None and b.callable is None
+            }
+            state = compiled.construct_expanded_state(run_time)
+            order = tuple(state.positiontup or ()) if compiled.positional else None
+            callables = {k: b.callable for k, b in compiled.binds.items() if b.callable is not None}
+            sqlite = dialect.name == "sqlite"
+            defaults = {k: _raw_param(v, sqlite) for k, v in state.parameters.items()}
+            hit = _Compiled(state.statement, order, defaults, callables, sqlite)
+            self._compiled[dialect.name] = hit
+        return hit
+
+    def params(self, dialect: Dialect, values: dict[str, Any]) -> Any:
+        return self.compiled(dialect).params(values)
+
+    def run(self, cur: Any, dialect: Dialect, **values: Any) -> list[Any]:
+        c = self.compiled(dialect)
+        cur.execute(c.sql, c.params(values))
+        rows: list[Any] = cur.fetchall()
+        return rows
+
+
+def _raw_param(value: Any, sqlite: bool) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if sqlite and isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@contextmanager
+def raw_cursor(engine: Engine) -> Iterator[Any]:
+    """A DB-API cursor on a pooled connection, in one read transaction (one snapshot)."""
+    conn = engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # the driver's own transaction handling is off (app.db): BEGIN ourselves
+            cur.execute("BEGIN")
+        try:
+            yield cur
+        finally:
+            if sqlite:
+                cur.execute("COMMIT")
+            else:
+                conn.rollback()  # a read: nothing to keep
+            cur.close()
+    finally:
+        conn.close()
+
+
+_NO_VALUE: Any = object()
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str  # the parameter's name; with the value, part of the key of the cached SQL
+    build: Callable[..., ColumnElement[bool]]  # (bindparam) -> clause, or () -> clause
+    value: Any = _NO_VALUE
+
+
+@dataclass
+class Filters:
+    """The WHERE of a list request as named parts, each with its value as a parameter.
+
+    The SQL of a page is compiled once per set of filter names (and sort, and
+    whether a cursor is given): the clauses are built only then, with bind
+    parameters named after the filters, and later requests only bind values.
+    A filter without a value (`add_fixed`) is a constant clause: its name must
+    then say everything that distinguishes it (e.g. `progress=overdue`).
+    """
+
+    items: list[Filter] = field(default_factory=list)
+
+    def add(self, name: str, build: Callable[[Any], ColumnElement[bool]], value: Any) -> None:
+        self.items.append(Filter(name, build, value))
+
+    def add_fixed(self, name: str, build: Callable[[], ColumnElement[bool]]) -> None:
+        self.items.append(Filter(name, build))
+
+    def key(self) -> tuple[Any, ...]:
+        """What the SQL depends on: each filter's name and the code that builds its clause (two
+        routes may give the same name to different clauses)."""
+        return tuple((f.name, getattr(f.build, "__code__", f.build)) for f in self.items)
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        return [f.build() if f.value is _NO_VALUE else f.build(bindparam(f.name)) for f in self.items]
+
+    def bound_clauses(self) -> list[ColumnElement[bool]]:
+        """The clauses with their values bound (for statements run through SQLAlchemy; each
+        parameter unique, so that clauses of several Filters can share a statement)."""
+        return [
+            f.build() if f.value is _NO_VALUE else f.build(bindparam(f.name, f.value, unique=True))
+            for f in self.items
+        ]
+
+    def values(self) -> dict[str, Any]:
+        return {f.name: f.value for f in self.items if f.value is not _NO_VALUE}
+
+
+def json_response(body: bytes) -> Response:
+    """The 200 answer of a GET on the fast path, with its ETag (the hash of the body).
+
+    The ETag is the one app.etag's middleware would compute, made here in the
+    worker thread rather than on the event loop; the middleware then only
+    compares it with If-None-Match. For a single record it is also the tag
+    writes check If-Match against (app.etag.record_etag: the same JSON).
+    """
+    return Response(
+        body, media_type=JSON_MEDIA_TYPE, headers={"ETag": etag_for(body), "Cache-Control": "no-cache"}
+    )

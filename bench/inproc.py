@@ -1,0 +1,150 @@
+"""In-process timing of the hot read routes: µs per request, no HTTP server, no wrk.
+
+Each request goes through the whole ASGI app (middlewares, routing, parameter
+validation, the threadpool hop, the database, serialisation), called directly
+from an asyncio loop one request at a time, so the figures are per-request CPU
+cost on one core and can be compared before/after a change on the same data:
+
+    DATABASE_URL=sqlite:////tmp/m.db .venv/bin/python -m bench.inproc --n 500
+    .venv/bin/python -m bench.inproc --bodies out.json   # also keep a hash of each body
+
+Not a test and not the benchmark (bench/run.py is): a development tool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import urllib.parse
+from typing import Any
+
+os.environ.setdefault("LOAD_SEED_ON_START", "false")
+
+INCLUDE = "participants,directives,shortcomings,documents"
+
+
+def _cursor(sort: str, values: list[Any]) -> str:
+    raw = json.dumps({"s": sort, "v": values}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+async def call(app: Any, url: str) -> tuple[int, bytes, dict[str, str]]:
+    parts = urllib.parse.urlsplit(url)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": urllib.parse.unquote(parts.path),
+        "raw_path": parts.path.encode(),
+        "query_string": parts.query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    status = 0
+    headers: dict[str, str] = {}
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers.update({k.decode(): v.decode() for k, v in message["headers"]})
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks), headers
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    from app.db import default_engine
+    from app.main import app
+
+    engine = default_engine()
+    with engine.connect() as conn:
+        lo, hi = conn.exec_driver_sql("select min(id), max(id) from meeting").one()
+        dlo, dhi = conn.exec_driver_sql("select min(id), max(id) from directive").one()
+    rng = random.Random(1)  # noqa: S311  (which records to ask for, not secrets)
+    deep = _cursor("id", [dlo + (dhi - dlo) * 9 // 10])
+    routes: dict[str, list[str]] = {
+        "meeting include=all": [
+            f"/api/v1/meetings/{rng.randint(lo, hi)}?include={INCLUDE}" for _ in range(200)
+        ],
+        "meeting alone": [f"/api/v1/meetings/{rng.randint(lo, hi)}" for _ in range(200)],
+        "directives status=open p1": ["/api/v1/directives?status=open&limit=50"],
+        "directives status=open deep": [f"/api/v1/directives?status=open&limit=50&cursor={deep}"],
+        "directives meeting_id": [
+            f"/api/v1/directives?meeting_id={rng.randint(lo, hi)}&limit=50" for _ in range(200)
+        ],
+        "meetings p1": ["/api/v1/meetings?limit=50"],
+        "participants p1": ["/api/v1/participants?limit=50"],
+        "shortcomings p1": ["/api/v1/shortcomings?limit=50"],
+        "people p1": ["/api/v1/people?limit=50"],
+        "documents p1": ["/api/v1/documents?limit=50"],
+        "meeting directives (nested)": [
+            f"/api/v1/meetings/{rng.randint(lo, hi)}/directives" for _ in range(200)
+        ],
+        "directive one": [f"/api/v1/directives/{rng.randint(dlo, dhi)}" for _ in range(200)],
+        "search q=triển khai": ["/api/v1/search?q=" + urllib.parse.quote("triển khai")],
+        "search q=dang ky": ["/api/v1/search?q=dang+ky&limit=5"],
+    }
+    if args.only:
+        routes = {k: v for k, v in routes.items() if any(o in k for o in args.only)}
+    bodies: dict[str, str] = {}
+    # CPU µs: the process's CPU time (every thread) per request, which the load of other
+    # processes on the machine disturbs far less than the wall-clock figures.
+    print(f"{'route':32} {'CPU µs':>9} {'mean µs':>9} {'p50 µs':>9} {'p90 µs':>9}  bytes")
+    for name, urls in routes.items():
+        for url in urls[:5]:  # warm-up; also the bodies to compare
+            status, body, _ = await call(app, url)
+            if status != 200:
+                print(f"{name}: {url} answered {status}: {body[:300]!r}", file=sys.stderr)
+                return 1
+            bodies[url] = hashlib.blake2b(body, digest_size=16).hexdigest()
+        times = []
+        size = 0
+        cpu0 = time.process_time()
+        for i in range(args.n):
+            url = urls[i % len(urls)]
+            t0 = time.perf_counter_ns()
+            _, body, _ = await call(app, url)
+            times.append((time.perf_counter_ns() - t0) / 1000)
+            size = len(body)
+        cpu = (time.process_time() - cpu0) / args.n * 1e6
+        times.sort()
+        print(
+            f"{name:32} {cpu:9.0f} {statistics.mean(times):9.0f} {times[len(times) // 2]:9.0f} "
+            f"{times[len(times) * 9 // 10]:9.0f}  {size}"
+        )
+    if args.bodies:
+        with open(args.bodies, "w") as f:
+            json.dump(bodies, f, indent=1, sort_keys=True)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=300, help="requests per route")
+    parser.add_argument("--bodies", help="write a hash of each warm-up body to this JSON file")
+    parser.add_argument("--only", nargs="*", help="only routes whose name contains one of these")
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
