@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, insert, select, update
 
@@ -208,6 +209,25 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _check(
+    request: Request, engine: Engine, credentials: HTTPAuthorizationCredentials | None, scope: Scope
+) -> Principal:
+    """The request's principal, whose key must grant at least `scope` (else 401, 403 or 429)."""
+    address = _address(request)
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        raise TooManyFailures(wait)
+    if credentials is None:
+        raise Unauthorized("This request needs an API key: send `Authorization: Bearer <key>`.")
+    principal = authenticate(engine, credentials.credentials)
+    if principal is None:
+        limiter.fail(address)
+        raise Unauthorized("The API key is not valid or has been revoked.", error="invalid_token")
+    if SCOPE_RANK[principal.scope] < SCOPE_RANK[scope]:
+        raise Forbidden(f"This API key has scope {principal.scope.value!r}; {scope.value!r} is needed.")
+    return principal
+
+
 def require(scope: Scope) -> Callable[..., Principal]:
     """A dependency: the request's API key, which must grant at least `scope`."""
 
@@ -216,21 +236,22 @@ def require(scope: Scope) -> Callable[..., Principal]:
         engine: EngineDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
-        address = _address(request)
-        wait = limiter.retry_after(address)
-        if wait is not None:
-            raise TooManyFailures(wait)
-        if credentials is None:
-            raise Unauthorized("This request needs an API key: send `Authorization: Bearer <key>`.")
-        principal = authenticate(engine, credentials.credentials)
-        if principal is None:
-            limiter.fail(address)
-            raise Unauthorized("The API key is not valid or has been revoked.", error="invalid_token")
-        if SCOPE_RANK[principal.scope] < SCOPE_RANK[scope]:
-            raise Forbidden(f"This API key has scope {principal.scope.value!r}; {scope.value!r} is needed.")
-        return principal
+        return _check(request, engine, credentials, scope)
 
     return dependency
+
+
+async def read_access(request: Request, engine: EngineDep) -> None:
+    """Reads are public, unless Settings.reads_require_key: then a key of any scope is needed.
+
+    Async and a no-op by default, so that a public read pays no threadpool hop for it;
+    the key is checked in the threadpool (a database read) only when the setting is on.
+    Writes check their own key (WriterDep).
+    """
+    if not get_settings().reads_require_key or request.method not in ("GET", "HEAD"):
+        return
+    credentials = await bearer(request)
+    await run_in_threadpool(_check, request, engine, credentials, Scope.read)
 
 
 WriterDep = Annotated[Principal, Depends(require(Scope.write))]

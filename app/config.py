@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         default=10, ge=1, description="Failed authentications from one address before it gets 429."
     )
     auth_failure_window_s: int = Field(default=60, ge=1, description="Window for auth_failure_limit.")
+    reads_require_key: bool = Field(
+        default=False,
+        description="Reads under /api/v1 need an API key of any scope (else 401); public by default.",
+    )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1, description="Largest request body accepted (413).")
 
 

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from app import errors, openapi_docs
+from app.auth import read_access
 from app.config import get_settings
 from app.db import default_engine
 from app.etag import ETagMiddleware
@@ -75,7 +76,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.add_middleware(ETagMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", dependencies=[Depends(read_access)])
     modules = (
         meetings,
         people,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -177,3 +178,47 @@ class TestFailureLimit:
 
 def test_app_is_importable() -> None:
     assert app.title
+
+
+class TestReadsRequireKey:
+    """Settings.reads_require_key: reads under /api/v1 need a key of any scope."""
+
+    @pytest.fixture
+    def closed(self) -> Iterator[None]:
+        settings = get_settings()
+        settings.reads_require_key = True
+        try:
+            yield
+        finally:
+            settings.reads_require_key = False
+
+    def test_read_meetings_is_public_by_default(self, client: TestClient) -> None:
+        assert client.get("/api/v1/meetings").status_code == 200
+
+    @pytest.mark.usefixtures("closed")
+    def test_read_meetings_without_key_is_401(self, client: TestClient) -> None:
+        r = client.get("/api/v1/meetings")
+        assert r.status_code == 401
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        problem_of(r)
+        assert client.get("/api/v1/search", params={"q": "nghi quyet"}).status_code == 401
+
+    @pytest.mark.usefixtures("closed")
+    def test_read_meetings_with_read_key(self, client: TestClient, engine: Engine) -> None:
+        key = create_key(engine, "reader", Scope.read).key
+        r = client.get("/api/v1/meetings/1", headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 200
+        assert r.json()["id"] == 1
+        bad = client.get("/api/v1/meetings/1", headers={"Authorization": "Bearer mr_000000000000_nope"})
+        assert bad.status_code == 401
+
+    @pytest.mark.usefixtures("closed")
+    def test_health_and_docs_stay_public(self, client: TestClient) -> None:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/openapi.json").status_code == 200
+
+    @pytest.mark.usefixtures("closed")
+    def test_write_still_needs_write_scope(self, client: TestClient, engine: Engine) -> None:
+        key = create_key(engine, "reader", Scope.read).key
+        r = client.post("/api/v1/people", json=NEW_PERSON, headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 403
