@@ -7,9 +7,10 @@ datetimes must carry a UTC offset, and ids must fit the INTEGER columns.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, field_validator
 from pydantic import Field as PydanticField
 from sqlmodel import SQLModel
 from sqlmodel._compat import SQLModelConfig
@@ -70,14 +71,28 @@ def _update_config(table: type[SQLModel]) -> SQLModelConfig:
     return SQLModelConfig(extra="forbid", json_schema_extra=document)
 
 
-class MeetingCreate(_MeetingCreate):
+class _IsoDates(SQLModel):
+    """Dates and date-times as the document says: ISO 8601 text (pydantic would also take a
+    number, as seconds since 1970, which the schema does not offer)."""
+
+    @field_validator(
+        "date", "starts_at", "source_published_at", "due_date", "issued_on", mode="before", check_fields=False
+    )
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, str | dt.date):
+            raise ValueError("ISO 8601 text is needed, such as 2018-03-20 or 2018-03-20T08:00:00+07:00")
+        return value
+
+
+class MeetingCreate(_IsoDates, _MeetingCreate):
     model_config = _STRICT
     slug: Slug
     starts_at: AwareDatetime | None = None
     source_published_at: AwareDatetime
 
 
-class MeetingUpdate(_MeetingUpdate):
+class MeetingUpdate(_IsoDates, _MeetingUpdate):
     model_config = _update_config(Meeting)
     starts_at: AwareDatetime | None = None
 
@@ -99,7 +114,7 @@ def _never_null(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-class DirectiveCreate(_DirectiveCreate):
+class DirectiveCreate(_IsoDates, _DirectiveCreate):
     model_config = _STRICT
     slug: Slug
     meeting_id: RecordId
@@ -109,7 +124,7 @@ class DirectiveCreate(_DirectiveCreate):
     )
 
 
-class DirectiveUpdate(_DirectiveUpdate):
+class DirectiveUpdate(_IsoDates, _DirectiveUpdate):
     model_config = _update_config(Directive)
     # Left out: no change; never null (a 422 naming it), [] for none.
     addresses: list[RecordId] | None = PydanticField(
@@ -186,12 +201,12 @@ class FindingUpdate(_FindingUpdate):
     model_config = _update_config(Finding)
 
 
-class DocumentCreate(_DocumentCreate):
+class DocumentCreate(_IsoDates, _DocumentCreate):
     model_config = _STRICT
     slug: Slug
 
 
-class DocumentUpdate(_DocumentUpdate):
+class DocumentUpdate(_IsoDates, _DocumentUpdate):
     model_config = _update_config(Document)
 
 
