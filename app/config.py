@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    threadpool_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Threads of a worker's threadpool (where database work runs); default: the "
+        "connections its pool may open (2 × db_pool_size): more threads would only wait for one.",
+    )
     page_size_default: int = Field(default=20, ge=1)
     page_size_max: int = Field(default=100, ge=1)
     public_base_url: str | None = Field(
@@ -45,6 +51,12 @@ class Settings(BaseSettings):
     reads_require_key: bool = Field(
         default=False,
         description="Reads under /api/v1 need an API key of any scope (else 401); public by default.",
+    )
+    response_cache_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Per worker: bytes of compressed GET responses kept while the database is "
+        "unchanged (app/cache.py); 0 turns the cache off.",
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1, description="Largest request body accepted (413).")
 

@@ -8,6 +8,7 @@ so two writers queue on the busy timeout instead of failing half-way).
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -158,6 +159,18 @@ def set_engine(engine: Engine | None) -> None:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+async def engine_for_app(app: Any) -> Engine:
+    """The engine the routes of `app` get from EngineDep, dependency overrides included
+    (for code outside the routes, such as a middleware)."""
+    override = getattr(app, "dependency_overrides", {}).get(get_engine)
+    if override is None:
+        return default_engine()
+    engine = override()
+    if inspect.isawaitable(engine):
+        engine = await engine
+    return engine  # type: ignore[no-any-return]
 
 
 async def get_session(engine: EngineDep) -> AsyncIterator[Session]:

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BeforeValidator
 from sqlalchemy import ColumnElement, Engine, Integer, String, Table, bindparam, false, true, type_coerce
 from sqlalchemy.engine import Dialect
 
+from app.cache import counted
 from app.config import get_settings
 from app.fastread import Filters, RawQuery, dumps, json_response, page_bytes, raw_cursor
 from app.pagination import SortKey, decode_cursor, encode_cursor, keyset_after
@@ -188,7 +189,7 @@ def list_page(
     after = decode_cursor(cursor, sort_str, keys) if cursor else None
     page, count = _page_queries(resource, where, sort_str, keys, descs, after is not None)
     values = where.values()
-    total = count.run(cur, dialect, **values)[0][0]
+    total = counted(count.key(dialect, values), lambda: int(count.run(cur, dialect, **values)[0][0]))
     if after is not None:
         values.update({f"after_{i}": v for i, v in enumerate(after)})
     rows = page.run(cur, dialect, page_limit=limit + 1, **values)

@@ -264,6 +264,12 @@ class RawQuery:
     def params(self, dialect: Dialect, values: dict[str, Any]) -> Any:
         return self.compiled(dialect).params(values)
 
+    def key(self, dialect: Dialect, values: dict[str, Any]) -> tuple[str, Any]:
+        """The SQL and its parameters, hashable: what the result depends on, besides the data."""
+        c = self.compiled(dialect)
+        params = c.params(values)
+        return c.sql, tuple(sorted(params.items())) if isinstance(params, dict) else params
+
     def run(self, cur: Any, dialect: Dialect, **values: Any) -> list[Any]:
         c = self.compiled(dialect)
         cur.execute(c.sql, c.params(values))

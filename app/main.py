@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
@@ -14,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import errors, openapi_docs
 from app.auth import read_access
+from app.cache import ResponseCacheMiddleware
 from app.config import get_settings
 from app.db import default_engine
 from app.etag import ETagMiddleware
@@ -57,8 +59,12 @@ it comes from.
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    # anyio's default is 40 threads; each beyond the pool's connections only waits, holding memory.
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = settings.threadpool_size or 2 * settings.db_pool_size
     try:
-        await run_in_threadpool(prepare_database, default_engine(), get_settings())
+        await run_in_threadpool(prepare_database, default_engine(), settings)
     except SeedError as exc:
         log.error("the seed file cannot be loaded:\n%s", exc.report())
         raise
@@ -74,6 +80,7 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
     )
     errors.install(app)
+    app.add_middleware(ResponseCacheMiddleware)  # inside the ETag middleware: 304s for hits too
     app.add_middleware(ETagMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(read_access)])

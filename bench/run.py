@@ -273,6 +273,7 @@ class Run:
     requests: int
     raw: str = field(repr=False)
     alone_ms: float = float("nan")
+    cache_hits: float = float("nan")  # share of answers from the API's response cache (Cache-Status)
 
 
 def _ms(value: str) -> float:
@@ -288,9 +289,10 @@ def wrk(
 ) -> Run:
     cmd = ["taskset", "-c", "1", args.wrk, "-t1", f"-c{args.connections}", f"-d{args.duration}", "--latency"]
     cmd += ["--timeout", args.timeout]
-    if script:
-        cmd += ["-s", str(script)]
+    # Every run counts the answers that came from the response cache (bench/count.lua).
+    cmd += ["-s", str(script or ROOT / "bench" / "count.lua")]
     cmd.append(url)
+    env = {**(env or os.environ), "BENCH_LUA_DIR": str(ROOT / "bench")}
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
@@ -303,7 +305,11 @@ def wrk(
         if m:
             errors += sum(int(n) for n in re.findall(r"\d+", m.group(1)))
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    return Run(rps, p50, p99, errors, total, out)
+    run = Run(rps, p50, p99, errors, total, out)
+    counted = re.search(r"cache hits: (\d+) of (\d+)", out)
+    if counted and int(counted.group(2)):
+        run.cache_hits = int(counted.group(1)) / int(counted.group(2))
+    return run
 
 
 def deep_cursor(base: str, pages: int) -> tuple[str | None, int]:
@@ -453,7 +459,7 @@ def main() -> int:
             run = wrk(args, base + ("/" if script else path), script, env)
             log(
                 f"{server:10} {name:22} run {i + 1}: {run.rps:9.1f} req/s  p50 {run.p50_ms:8.2f} ms  "
-                f"p99 {run.p99_ms:8.2f} ms  errors {run.errors}"
+                f"p99 {run.p99_ms:8.2f} ms  errors {run.errors}  cache hits {run.cache_hits:.0%}"
             )
             run.alone_ms = alone
             runs.append(run)
@@ -475,9 +481,16 @@ def main() -> int:
     finally:
         srv.stop()
 
-    for backend in ("sqlite", "postgresql"):
+    # Each back end twice: as deployed (the response cache on, app/cache.py), and with the
+    # cache off, which measures what every request costs when it is not answered from memory.
+    configurations = [
+        (backend, label, extra)
+        for backend in ("sqlite", "postgresql")
+        for label, extra in ((backend, {}), (f"{backend}, no cache", {"RESPONSE_CACHE_BYTES": "0"}))
+    ]
+    for backend, label, extra in configurations:
         _, lo, hi = meeting_ids(backend, args.meetings)
-        srv = Server("app.main:app", db_env(backend, args.meetings))
+        srv = Server("app.main:app", {**db_env(backend, args.meetings), **extra})
         try:
             cursors_file = OUT / f"cursors-{args.meetings}.json"
             cached = json.loads(cursors_file.read_text()) if cursors_file.exists() else {}
@@ -495,7 +508,8 @@ def main() -> int:
                 )
                 cached[backend] = {"cursor": cursor, "page": depth, "seconds": round(took, 1)}
                 cursors_file.write_text(json.dumps(cached, indent=2))
-            notes.append(f"{backend}: deep page = page {depth} of `/directives?{LIST_FILTER}&limit=50`")
+            if not extra:
+                notes.append(f"{backend}: deep page = page {depth} of `/directives?{LIST_FILTER}&limit=50`")
             q = urllib.parse.quote(SEARCH_WORD)
             lua_env = {**os.environ, "BENCH_MIN_ID": str(lo), "BENCH_MAX_ID": str(hi)}
             # warm-up: the meeting route, for the caches of the database and of Python
@@ -503,16 +517,16 @@ def main() -> int:
             wrk(warm, base + "/", lua, lua_env)
             path = f"/api/v1/meetings/{{{lo}..{hi}}}?include={INCLUDE}"
             one = f"/api/v1/meetings/{(lo + hi) // 2}?include={INCLUDE}"
-            measure(backend, "meeting (include=all)", path, lua, lua_env, alone_path=one)
-            measure(backend, "list page 1", f"/api/v1/directives?{LIST_FILTER}&limit=50")
+            measure(label, "meeting (include=all)", path, lua, lua_env, alone_path=one)
+            measure(label, "list page 1", f"/api/v1/directives?{LIST_FILTER}&limit=50")
             if cursor:
                 measure(
-                    backend,
+                    label,
                     f"list page {depth}",
                     f"/api/v1/directives?{LIST_FILTER}&limit=50&cursor={urllib.parse.quote(cursor)}",
                 )
-            measure(backend, f"search q={SEARCH_WORD}", f"/api/v1/search?q={q}")
-            memory.append((backend, f"{args.meetings} meetings", srv.memory_mb()))
+            measure(label, f"search q={SEARCH_WORD}", f"/api/v1/search?q={q}")
+            memory.append((label, f"{args.meetings} meetings", srv.memory_mb()))
         finally:
             srv.stop()
 
@@ -583,6 +597,25 @@ def main() -> int:
     return 0
 
 
+def _find(results: list[tuple[str, str, str, list[Run]]], server: str, prefix: str) -> list[Run]:
+    for s, name, _path, runs in results:
+        if s == server and name.startswith(prefix):
+            return runs
+    return []
+
+
+def rps(runs: list[Run]) -> float:
+    return statistics.mean(r.rps for r in runs) if runs else float("nan")
+
+
+def p99(runs: list[Run]) -> float:
+    return max(r.p99_ms for r in runs) if runs else float("nan")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
 def targets(
     results: list[tuple[str, str, str, list[Run]]],
     ceiling: float,
@@ -593,49 +626,13 @@ def targets(
     """The targets of issue 4, each against this run's figures (means of the runs)."""
 
     def find(server: str, prefix: str) -> list[Run]:
-        for s, name, _path, runs in results:
-            if s == server and name.startswith(prefix):
-                return runs
-        return []
-
-    def rps(runs: list[Run]) -> float:
-        return statistics.mean(r.rps for r in runs) if runs else float("nan")
-
-    def p99(runs: list[Run]) -> float:
-        return max(r.p99_ms for r in runs) if runs else float("nan")
-
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "**not met**"
+        return _find(results, server, prefix)
 
     rows = []
     datasette = rps(find("datasette", "meeting")) / DATASETTE_REQUESTS
     for backend in ("sqlite", "postgresql"):
-        meeting = find(backend, "meeting")
-        ratio, worst = rps(meeting) / ceiling, p99(meeting)
-        rows.append(
-            f"| {backend}: meeting with everything | ≥ 50% of the ceiling, p99 ≤ 20 ms | "
-            f"{ratio:.0%}, p99 {worst:.1f} ms | {verdict(ratio >= 0.5 and worst <= 20)} |"
-        )
-        times = rps(meeting) / datasette
-        rows.append(
-            f"| {backend}: the same against Datasette | ≥ 15× its whole meetings/s ({fmt(datasette)}) | "
-            f"{times:.1f}× | {verdict(times >= 15)} |"
-        )
-        first, deep = (
-            find(backend, "list page 1"),
-            [
-                runs
-                for s, n, _p, runs in results
-                if s == backend and n.startswith("list page ") and n != "list page 1"
-            ],
-        )
-        ratio = rps(first) / ceiling
-        slower = rps(first) / rps(deep[0]) if deep else float("nan")
-        rows.append(
-            f"| {backend}: keyset list page of 50 with a filter | deep page within 1.2× of page 1; "
-            f"≥ 25% of the ceiling | deep {slower:.2f}× page 1's time; {ratio:.0%} | "
-            f"{verdict(slower <= 1.2 and ratio >= 0.25)} |"
-        )
+        for server in (backend, f"{backend}, no cache"):
+            rows += _request_targets(results, server, ceiling, datasette)
         search = find(f"{backend} 1M", "search q=")
         if search:
             ratio, worst = rps(search) / ceiling, p99(search)
@@ -667,6 +664,42 @@ def targets(
         "|---|---|---|---|",
         *rows,
     ]
+
+
+def _request_targets(
+    results: list[tuple[str, str, str, list[Run]]], server: str, ceiling: float, datasette: float
+) -> list[str]:
+    """The rows of the per-request targets for one server of the run."""
+
+    def find(prefix: str) -> list[Run]:
+        return _find(results, server, prefix)
+
+    rows = []
+    meeting = find("meeting")
+    ratio, worst = rps(meeting) / ceiling, p99(meeting)
+    rows.append(
+        f"| {server}: meeting with everything | ≥ 50% of the ceiling, p99 ≤ 20 ms | "
+        f"{ratio:.0%}, p99 {worst:.1f} ms | {verdict(ratio >= 0.5 and worst <= 20)} |"
+    )
+    times = rps(meeting) / datasette
+    rows.append(
+        f"| {server}: the same against Datasette | ≥ 15× its whole meetings/s ({fmt(datasette)}) | "
+        f"{times:.1f}× | {verdict(times >= 15)} |"
+    )
+    first = find("list page 1")
+    deep = [
+        runs
+        for s, n, _p, runs in results
+        if s == server and n.startswith("list page ") and n != "list page 1"
+    ]
+    ratio = rps(first) / ceiling
+    slower = rps(first) / rps(deep[0]) if deep else float("nan")
+    rows.append(
+        f"| {server}: keyset list page of 50 with a filter | deep page within 1.2× of page 1; "
+        f"≥ 25% of the ceiling | deep {slower:.2f}× page 1's time; {ratio:.0%} | "
+        f"{verdict(slower <= 1.2 and ratio >= 0.25)} |"
+    )
+    return rows
 
 
 def write_report(
@@ -740,14 +773,16 @@ def write_report(
         "",
         f"req/s and latency per wrk run; the ratio is req/s over the ceiling's mean req/s ({fmt(ceiling)}).",
         "",
-        "| server | request | run | req/s | p50 ms | p99 ms | ratio to ceiling | errors | alone ms |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| server | request | run | req/s | p50 ms | p99 ms | ratio to ceiling | errors | alone ms "
+        "| cache hits |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for server, name, _path, runs in results:
         for i, r in enumerate(runs):
             lines.append(
                 f"| {server} | {name} | {i + 1} | {fmt(r.rps)} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
-                f"{r.rps / ceiling:.3f} | {r.errors} | {r.alone_ms:.1f} |"
+                f"{r.rps / ceiling:.3f} | {r.errors} | {r.alone_ms:.1f} | "
+                f"{'' if r.cache_hits != r.cache_hits else f'{r.cache_hits:.0%}'} |"
             )
     lines += targets(results, ceiling, big_loads, memory, args)
     lines += [
@@ -764,6 +799,9 @@ def write_report(
         "* `errors` counts non-2xx/3xx answers and socket errors (including timeouts: wrk "
         f"`--timeout {args.timeout}`) reported by wrk; `nan` latencies: no request completed.",
         "* `alone ms`: median of 3 requests sent one at a time before the wrk runs (no concurrency).",
+        "* `cache hits`: the share of answers the API gave from its response cache (app/cache.py; "
+        "counted by bench/count.lua from the `Cache-Status` header). `no cache` servers run with "
+        "`RESPONSE_CACHE_BYTES=0`: every answer is made from the database.",
         "* The machine is shared (other processes may run during the measurement): "
         f"load average before `{facts['loadavg_before']}`, after `{facts['loadavg_after']}`.",
         "",

@@ -1,0 +1,322 @@
+"""A per-worker cache of whole GET responses, valid only while the database is unchanged.
+
+Every public GET under /api/v1 is a function of its URL (and `Accept`), of the
+database's content and, for the follow-up of directives, of today's date. So a
+worker may answer a GET it has answered before with the same bytes, as long as
+nothing was committed to the database since, by any worker or process. That is
+checked on every request, before the answer is taken from the cache:
+
+* SQLite: `PRAGMA data_version` on a connection kept for that alone, which
+  changes whenever any other connection, in any process, commits (about 4 µs,
+  no threadpool hop);
+* PostgreSQL: the text of `pg_current_snapshot()`, which differs from an
+  earlier one as soon as any transaction that wrote has committed since (one
+  round trip, in the threadpool).
+
+The version is read before the request is handled, so a response stored under
+it is never older than that version: a commit during the request only makes
+the next lookup miss. When the version moves, the whole cache is dropped.
+
+Only complete `200 application/json` answers with an ETag are kept (not
+downloads, not errors, not streams); requests with `Authorization`, and every
+request when reads need a key, go past it. Entries are kept zlib-compressed and
+the cache is bounded in bytes (Settings.response_cache_bytes; 0 turns it off),
+least recently used first out. An in-memory SQLite database (one connection
+shared by everything) cannot see its own commits as changes: no cache there.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, event
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import clock
+from app.config import get_settings
+from app.db import engine_for_app
+
+PREFIX = "/api/v1/"
+# RFC 9211 Cache-Status, on every answer the cache took part in.
+HIT = (b"cache-status", b"meeting-records; hit")
+MISS = (b"cache-status", b"meeting-records; fwd=miss")
+_ENTRY_OVERHEAD = 512  # bytes: the key, the headers and the bookkeeping of one entry, roughly
+
+
+class _SQLiteVersion:
+    """`PRAGMA data_version` of a connection of its own (detached from the pool)."""
+
+    def __init__(self, engine: Engine) -> None:
+        fairy = engine.raw_connection()
+        conn: Any = fairy.driver_connection
+        fairy.detach()
+        self._conn = conn
+        self._lock = threading.Lock()
+
+    def read(self) -> Hashable:
+        with self._lock:
+            version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            return version
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class _PostgresVersion:
+    """The current snapshot: equal texts mean no transaction that wrote committed in between."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = weakref.ref(engine)  # the store is kept per engine, weakly: no cycle back
+
+    def read(self) -> Hashable:
+        engine = self._engine()
+        if engine is None:
+            raise RuntimeError("the engine of this cache is gone")
+        conn = engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT pg_current_snapshot()::text")
+            version: str = cur.fetchone()[0]  # type: ignore[index]
+            conn.rollback()
+            return version
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    headers: list[tuple[bytes, bytes]]
+    body: bytes  # zlib-compressed
+    size: int
+
+
+class ResponseCache:
+    """Responses by request key, all valid for one data version; bounded in bytes (LRU).
+
+    Used from the event loop only (the middleware), so it needs no lock.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.version: Hashable = None
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self.bytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def observe(self, version: Hashable) -> None:
+        """The database is at `version` now: everything kept for another one goes."""
+        if version != self.version:
+            self._entries.clear()
+            self.bytes = 0
+            self.version = version
+
+    def get(self, key: Hashable) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry.headers, zlib.decompress(entry.body)
+
+    def put(self, key: Hashable, version: Hashable, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """Keep a response made at `version`, unless the database has moved on since."""
+        if version != self.version:
+            return
+        packed = zlib.compress(body, 1)
+        size = len(packed) + _ENTRY_OVERHEAD
+        if size > self.max_bytes:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old.size
+        while self._entries and self.bytes + size > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self.bytes -= evicted.size
+        self._entries[key] = _Entry(headers, packed, size)
+        self.bytes += size
+
+
+class _Store:
+    def __init__(self, engine: Engine, max_bytes: int) -> None:
+        self.sqlite = engine.dialect.name == "sqlite"
+        self.source: _SQLiteVersion | _PostgresVersion = (
+            _SQLiteVersion(engine) if self.sqlite else _PostgresVersion(engine)
+        )
+        self.cache = ResponseCache(max_bytes)
+        # The totals of list pages, by their COUNT statement and parameters: every page of one
+        # filtered collection has the same total, so following next_cursor counts only once.
+        self.counts: dict[Hashable, tuple[Hashable, int]] = {}
+        self.count_hits = 0
+
+    async def version(self) -> Hashable:
+        if self.sqlite:
+            return self.source.read()  # a few µs, no I/O beyond the shared-memory WAL index
+        return await run_in_threadpool(self.source.read)
+
+
+_COUNTS_MAX = 10_000
+# The store and the data version of the request being handled (set by the middleware; copied
+# into the threadpool with the rest of the context).
+_current: ContextVar[tuple[_Store, Hashable] | None] = ContextVar("cache_current", default=None)
+
+
+def counted(key: Hashable, count: Callable[[], int]) -> int:
+    """`count()`, or its value kept from an earlier request at the same data version."""
+    current = _current.get()
+    if current is None:
+        return count()
+    store, version = current
+    kept = store.counts.get(key)
+    if kept is not None and kept[0] == version:
+        store.count_hits += 1
+        return kept[1]
+    n = count()
+    if len(store.counts) >= _COUNTS_MAX:
+        store.counts.clear()
+    store.counts[key] = (version, n)
+    return n
+
+
+_stores: weakref.WeakKeyDictionary[Engine, _Store] = weakref.WeakKeyDictionary()
+
+
+def _in_memory(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+def store_for(engine: Engine) -> _Store | None:
+    """The cache of this engine's database in this worker (None: no cache for it)."""
+    store = _stores.get(engine)
+    if store is None:
+        max_bytes = get_settings().response_cache_bytes
+        if max_bytes <= 0 or _in_memory(engine):
+            return None
+        store = _Store(engine, max_bytes)
+        weakref.finalize(engine, store.source.close)
+        # A disposed engine may next open another file at the same path: start again then.
+        if not event.contains(engine, "engine_disposed", _forget):
+            event.listen(engine, "engine_disposed", _forget)
+        _stores[engine] = store
+    return store
+
+
+def _forget(engine: Engine) -> None:
+    store = _stores.pop(engine, None)
+    if store is not None:
+        store.source.close()
+
+
+def _cacheable(start: Message) -> bool:
+    if start["status"] != 200:
+        return False
+    seen_etag = json = False
+    for name, value in start["headers"]:
+        if name == b"etag":
+            seen_etag = True
+        elif name == b"content-type":
+            json = value == b"application/json"
+        elif name in (b"content-disposition", b"set-cookie"):
+            return False
+    return seen_etag and json
+
+
+class ResponseCacheMiddleware:
+    """Answers a repeated public GET under /api/v1 from the cache (see the module's docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        settings = get_settings()
+        if settings.reads_require_key or settings.response_cache_bytes <= 0:
+            await self.app(scope, receive, send)
+            return
+        host = accept = b""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                await self.app(scope, receive, send)
+                return
+            if name == b"host":
+                host = value
+            elif name == b"accept":
+                accept = value
+        store = store_for(await engine_for_app(scope["app"]))
+        if store is None:
+            await self.app(scope, receive, send)
+            return
+        version = await store.version()
+        cache = store.cache
+        cache.observe(version)
+        key = (
+            scope["scheme"],
+            host,
+            scope.get("root_path", ""),
+            scope["raw_path"] or scope["path"].encode(),
+            scope["query_string"],
+            accept,
+            clock.today(),
+        )
+        hit = cache.get(key)
+        if hit is not None:
+            headers, body = hit
+            await send({"type": "http.response.start", "status": 200, "headers": [*headers, HIT]})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        start: Message | None = None
+        chunks: list[bytes] = []
+        keep = False
+
+        async def capture(message: Message) -> None:
+            nonlocal start, keep
+            if message["type"] == "http.response.start":
+                start = message
+                keep = _cacheable(message)
+                if keep:
+                    message = {**message, "headers": [*message["headers"], MISS]}
+            elif keep and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        token = _current.set((store, version))
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            _current.reset(token)
+        if keep and start is not None:
+            cache.put(key, version, list(start["headers"]), b"".join(chunks))
+
+
+def stats(engine: Engine) -> dict[str, Any] | None:
+    """The cache's figures for this engine in this worker (for tests and diagnostics)."""
+    store = _stores.get(engine)
+    if store is None:
+        return None
+    c = store.cache
+    return {
+        "entries": len(c),
+        "bytes": c.bytes,
+        "hits": c.hits,
+        "misses": c.misses,
+        "counts": len(store.counts),
+        "count_hits": store.count_hits,
+    }

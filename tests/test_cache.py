@@ -1,0 +1,228 @@
+"""The per-worker response cache (app/cache.py): a repeated GET is answered from memory, and
+never once the database has changed, whoever changed it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import Engine, text
+
+from app import cache, clock
+from app.cache import ResponseCache
+from app.config import Settings, get_settings
+from app.db import create_db_engine
+from tests.test_followup import make
+
+MEETING = "/api/v1/meetings/1?include=participants,directives,shortcomings,documents"
+HIT = "meeting-records; hit"
+MISS = "meeting-records; fwd=miss"
+
+
+def get_hit(client: TestClient, url: str, **kwargs: Any) -> Response:
+    """GET `url` until the cache answers. On PostgreSQL the version is the cluster's snapshot, which
+    any write in any database moves (autoanalyze, another test run): allow a few misses for that."""
+    for _ in range(5):
+        r = client.get(url, **kwargs)
+        assert r.status_code == 200, r.text
+        if r.headers.get("cache-status") == HIT:
+            return r
+    raise AssertionError(f"no cache hit for {url}")
+
+
+class TestReadFromCache:
+    def test_read_meeting_twice_is_a_hit_with_the_same_bytes(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        first = client.get(MEETING)
+        assert first.status_code == 200
+        assert first.headers["cache-status"] == MISS
+        again = get_hit(client, MEETING)
+        assert again.content == first.content
+        assert again.headers["etag"] == first.headers["etag"]
+        assert again.headers["content-type"] == "application/json"
+        stats = cache.stats(engine)
+        assert stats is not None
+        assert stats["entries"] == 1
+        assert stats["hits"] >= 1
+        assert 0 < stats["bytes"] < len(first.content) + 1024
+
+    def test_read_directives_page_hit_keeps_the_link_header(self, client: TestClient) -> None:
+        first = client.get("/api/v1/directives?limit=2")
+        assert first.status_code == 200
+        assert 'rel="next"' in first.headers["link"]
+        again = get_hit(client, "/api/v1/directives?limit=2")
+        assert again.headers["link"] == first.headers["link"]
+        assert again.json() == first.json()
+
+    def test_read_meeting_hit_answers_304_to_if_none_match(self, client: TestClient) -> None:
+        etag = client.get(MEETING).headers["etag"]
+        r = client.get(MEETING, headers={"If-None-Match": etag})
+        assert r.status_code == 304
+        assert r.content == b""
+
+    def test_read_meeting_404_is_not_kept(self, client: TestClient, engine: Engine) -> None:
+        for _ in range(2):
+            r = client.get("/api/v1/meetings/999999")
+            assert r.status_code == 404
+            assert "cache-status" not in r.headers
+        assert cache.stats(engine)["entries"] == 0  # type: ignore[index]
+
+
+class TestNeverStale:
+    def test_read_meeting_after_write_through_the_api(self, client: TestClient, auth: dict[str, str]) -> None:
+        before = client.get("/api/v1/meetings/1")
+        get_hit(client, "/api/v1/meetings/1")
+        r = client.patch(
+            "/api/v1/meetings/1",
+            json={"title": "Hội nghị đã sửa"},
+            headers={**auth, "If-Match": before.headers["etag"]},
+        )
+        assert r.status_code == 200, r.text
+        after = client.get("/api/v1/meetings/1")
+        assert after.status_code == 200
+        assert after.headers["cache-status"] == MISS
+        assert after.json()["title"] == "Hội nghị đã sửa"
+        assert after.headers["etag"] != before.headers["etag"]
+
+    def test_read_meeting_after_another_worker_commits(
+        self, client: TestClient, engine: Engine, settings: Settings
+    ) -> None:
+        """A commit on another engine (as another worker process would make) is seen at once."""
+        get_hit(client, "/api/v1/meetings/1")
+        other = create_db_engine(settings)
+        try:
+            with other.begin() as conn:
+                conn.execute(text("UPDATE meeting SET title = 'Đổi từ nơi khác' WHERE id = 1"))
+        finally:
+            other.dispose()
+        r = client.get("/api/v1/meetings/1")
+        assert r.status_code == 200
+        assert r.headers["cache-status"] == MISS
+        assert r.json()["title"] == "Đổi từ nơi khác"
+        listed = client.get("/api/v1/meetings").json()["items"]
+        assert listed[0]["title"] == "Đổi từ nơi khác"
+
+    def test_read_directive_progress_follows_the_date(
+        self, client: TestClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The follow-up category depends on today's date as well as on the data."""
+        created = make(client, auth, "han-cuoi-thang-ba", "2030-03-31")
+        url = f"/api/v1/directives/{created['id']}"
+        monkeypatch.setattr(clock, "today", lambda: dt.date(2030, 3, 1))
+        assert client.get(url).json()["progress"] == "in_progress_on_time"
+        get_hit(client, url)
+        monkeypatch.setattr(clock, "today", lambda: dt.date(2030, 4, 1))
+        r = client.get(url)
+        assert r.status_code == 200
+        assert r.json()["progress"] == "overdue"
+
+
+class TestCounts:
+    def test_read_directives_pages_count_once_until_a_change(
+        self, client: TestClient, engine: Engine, settings: Settings, auth: dict[str, str]
+    ) -> None:
+        """Every page of one filtered collection has the same total: it is counted once."""
+        url = "/api/v1/directives?status=open&limit=1"
+        first = client.get(url)
+        assert first.status_code == 200
+        total = first.json()["total"]
+        page = first.json()
+        for _ in range(4):  # on PostgreSQL, any write in the cluster moves the version: a few pages
+            r = client.get(f"{url}&cursor={page['next_cursor']}")
+            assert r.status_code == 200
+            page = r.json()
+            assert page["total"] == total
+            stats = cache.stats(engine)
+            assert stats is not None
+            if stats["count_hits"]:
+                break
+        assert stats["count_hits"] >= 1  # a later page found the first page's total
+        make(client, auth, "mot-chi-dao-moi", None)  # a write: the kept total is stale now
+        r = client.get(f"{url}&cursor={page['next_cursor']}")
+        assert r.status_code == 200
+        assert r.json()["total"] == total + 1
+
+
+class TestPassesBy:
+    def test_read_directives_csv_and_json_are_kept_apart(self, client: TestClient) -> None:
+        as_json = client.get("/api/v1/directives")
+        get_hit(client, "/api/v1/directives")
+        as_csv = client.get("/api/v1/directives", headers={"Accept": "text/csv"})
+        assert as_csv.status_code == 200
+        assert as_csv.headers["content-type"].startswith("text/csv")
+        assert "cache-status" not in as_csv.headers
+        assert as_json.headers["content-type"] == "application/json"
+
+    def test_read_meeting_with_authorization_is_not_cached(
+        self, client: TestClient, auth: dict[str, str]
+    ) -> None:
+        for _ in range(2):
+            r = client.get("/api/v1/meetings/1", headers=auth)
+            assert r.status_code == 200
+            assert "cache-status" not in r.headers
+
+    def test_read_meeting_when_reads_need_a_key_is_not_cached(
+        self, client: TestClient, auth: dict[str, str]
+    ) -> None:
+        settings = get_settings()
+        assert client.get("/api/v1/meetings/1").headers["cache-status"] == MISS
+        settings.reads_require_key = True
+        try:
+            r = client.get("/api/v1/meetings/1")  # kept before the setting: still refused
+            assert r.status_code == 401
+            assert "cache-status" not in r.headers
+        finally:
+            settings.reads_require_key = False
+
+    def test_read_meeting_with_the_cache_off(
+        self, client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "response_cache_bytes", 0)
+        for _ in range(2):
+            r = client.get("/api/v1/meetings/1")
+            assert r.status_code == 200
+            assert "cache-status" not in r.headers
+        assert cache.stats(engine) is None
+
+
+class TestResponseCache:
+    def test_bounded_in_bytes_least_recently_used_out(self) -> None:
+        c = ResponseCache(max_bytes=3 * 600)
+        c.observe(1)
+        body = random.Random(4).randbytes(1024)  # incompressible: each entry about 1,550 bytes
+        for key in ("a", "b", "c"):
+            c.put(key, 1, [], body)
+        assert len(c) == 1
+        assert c.get("c") == ([], body)
+        assert c.get("a") is None
+        assert c.bytes <= c.max_bytes
+
+    def test_keeps_recently_used(self) -> None:
+        c = ResponseCache(max_bytes=3 * 530)  # three entries of b"x" (9 bytes compressed + 512)
+        c.observe(1)
+        for key in ("a", "b", "c"):
+            c.put(key, 1, [], b"x")
+        assert c.get("a") is not None  # a is now the most recent
+        c.put("d", 1, [], b"x")
+        assert c.get("b") is None
+        assert c.get("a") == ([], b"x")
+        assert c.get("d") == ([], b"x")
+
+    def test_a_new_version_drops_everything(self) -> None:
+        c = ResponseCache(max_bytes=10**6)
+        c.observe(1)
+        c.put("a", 1, [], b"x")
+        c.observe(2)
+        assert c.get("a") is None
+        assert c.bytes == 0
+
+    def test_a_response_made_at_an_older_version_is_not_kept(self) -> None:
+        c = ResponseCache(max_bytes=10**6)
+        c.observe(2)
+        c.put("a", 1, [], b"made before the commit")
+        assert len(c) == 0
