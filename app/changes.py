@@ -9,7 +9,7 @@ visible after one with a higher seq. SQLite writers are serialized (BEGIN
 IMMEDIATE). On PostgreSQL, two transactions could take seq 7 and 8 and commit 8
 first: a reader at that moment would see 8, resume from since=8 and never see
 7. So every transaction that writes entries first takes a transaction-level
-advisory lock (`pg_advisory_xact_lock(CHANGE_LOCK)`), held until it commits or
+advisory lock (`schema_lock(CHANGE_LOCK)`), held until it commits or
 rolls back: writers take seqs and commit one at a time, in seq order. Entries
 are the last thing a write does, so the lock is held for the insert and the
 commit only; the rest of the write runs concurrently as before. A rolled-back
@@ -46,7 +46,19 @@ from app.resources import (
     meeting_t,
 )
 
-CHANGE_LOCK = 727275  # app.seeding's start-up lock is 727274
+START_LOCK = 727274  # app.seeding: schema creation and seeding
+CHANGE_LOCK = 727275  # writers of change entries
+
+
+def schema_lock(key: int) -> str:
+    """The SQL taking the transaction-level advisory lock `key` of the current schema.
+
+    Advisory locks belong to the database: keyed by the schema too, two deployments in
+    schemas of one database (DATABASE_SCHEMA) do not wait for each other.
+    """
+    return f"SELECT pg_advisory_xact_lock({int(key)}, hashtext(current_schema()))"
+
+
 change_t: Table = Change.__table__  # type: ignore[attr-defined]
 CITATIONS = "citations"
 
@@ -54,7 +66,7 @@ CITATIONS = "citations"
 def take_lock(conn: Connection) -> None:
     """Serialize writers of entries until this transaction ends (PostgreSQL; SQLite already is)."""
     if not is_sqlite(conn.engine):
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({CHANGE_LOCK})"))
+        conn.execute(text(schema_lock(CHANGE_LOCK)))
 
 
 def entry(

@@ -123,7 +123,7 @@ class LoadReport:
 def _lock(conn: Connection) -> None:
     """Serialise schema creation and seeding between workers starting together."""
     if not is_sqlite(conn.engine):
-        conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+        conn.execute(text(changes.schema_lock(changes.START_LOCK)))
 
 
 def create_schema(engine: Engine, revision: str = "head") -> None:

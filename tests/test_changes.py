@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from app import changes
 from app.db import create_db_engine, get_engine, writer
@@ -34,7 +34,7 @@ from app.resources import (
 )
 from app.seed_schema import SeedFile
 from app.seeding import create_schema
-from tests.conftest import drop_settings_schema, make_settings, problem_of
+from tests.conftest import BACKEND, drop_settings_schema, make_settings, problem_of
 from tests.test_writes import NEW_DOCUMENT, NEW_FINDING, NEW_MEETING, NEW_SHORTCOMING, new_directive
 
 COLLECTIONS = ["people", "participants", "directives", "shortcomings", "findings", "documents", "meetings"]
@@ -1215,3 +1215,25 @@ def test_record_seed_keeps_the_loaders_updated_at_and_writes_one_entry_per_recor
     assert kinds(entries) == [("directives", "update", 3), ("assignees", "create", assignee_id)]
     assert entries[0]["data"]["updated_at"] == "2030-01-02T03:04:05Z"
     assert_entries_are_the_api_answers(client, entries)
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="advisory locks are PostgreSQL's")
+def test_schema_lock_is_the_schema_s_own(engine: Engine, tmp_path: Path) -> None:
+    """Two deployments in schemas of one database (DATABASE_SCHEMA) do not wait for each other's
+    start-up or change-feed locks; within one schema, the lock is taken once at a time."""
+    from app.changes import CHANGE_LOCK, START_LOCK, schema_lock
+
+    other_settings = make_settings(tmp_path)
+    other = create_db_engine(other_settings)
+    try:
+        for key in (START_LOCK, CHANGE_LOCK):
+            try_lock = schema_lock(key).replace("pg_advisory_xact_lock", "pg_try_advisory_xact_lock")
+            with engine.connect() as holder, engine.connect() as same, other.connect() as elsewhere:
+                holder.execute(text(schema_lock(key)))
+                assert same.execute(text(try_lock)).scalar_one() is False
+                assert elsewhere.execute(text(try_lock)).scalar_one() is True
+                holder.rollback()
+                assert same.execute(text(try_lock)).scalar_one() is True
+    finally:
+        other.dispose()
+        drop_settings_schema(other_settings)
