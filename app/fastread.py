@@ -35,7 +35,7 @@ import datetime as dt
 import enum
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -72,10 +72,14 @@ def _to_json_list(value: Any) -> Any:
 
 
 def _nested_list(shape: Shape) -> Callable[[Any], Any]:
-    """A list of objects (a JSON aggregate of linked records): each made the JSON of its model."""
+    """A list of objects (a JSON aggregate of linked records, made by `model_object`): each made
+    the JSON of its model. SQLite hands the aggregate over as text that is that JSON already,
+    byte for byte (see model_object): it goes into the document as it is, unparsed."""
 
     def convert(value: Any) -> Any:
-        return [shape.from_mapping(item) for item in _to_json_list(value)]
+        if isinstance(value, str):
+            return orjson.Fragment(value)
+        return [shape.from_mapping(item) for item in value]
 
     return convert
 
@@ -154,6 +158,56 @@ class json_object(FunctionElement[Any]):  # noqa: N801
     def __init__(self, *pairs: tuple[str, ColumnElement[Any]]) -> None:
         self.keys = tuple(k for k, _ in pairs)
         super().__init__(*(v for _, v in pairs))
+
+
+class utc_z(FunctionElement[Any]):  # noqa: N801
+    """Stored ISO 8601 text, its `+00:00` offset written `Z`: as pydantic writes a UTC datetime."""
+
+    name = "utc_z"
+    inherit_cache = True
+
+    def __init__(self, value: ColumnElement[Any]) -> None:
+        super().__init__(value)
+
+
+@compiles(utc_z, "sqlite")
+def _utc_z_sqlite(element: utc_z, compiler: Any, **kw: Any) -> str:
+    x = compiler.process(element.clauses.clauses[0], **kw)
+    return f"CASE WHEN substr({x}, -6) = '+00:00' THEN substr({x}, 1, length({x}) - 6) || 'Z' ELSE {x} END"
+
+
+@compiles(utc_z, "postgresql")
+def _utc_z_pg(element: utc_z, compiler: Any, **kw: Any) -> str:
+    x = compiler.process(element.clauses.clauses[0], **kw)
+    return f"CASE WHEN right({x}, 6) = '+00:00' THEN left({x}, -6) || 'Z' ELSE {x} END"
+
+
+def _plain(annotation: Any) -> Any:
+    """`X` of `X | None`, else the annotation itself."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
+def model_object(model: type[BaseModel], columns: Mapping[str, ColumnElement[Any]]) -> json_object:
+    """A JSON object of `model`'s fields, from these columns, in field order and each written as
+    pydantic writes it (datetimes through `utc_z`): on SQLite its text is then the model's JSON,
+    byte for byte, and `_nested_list` embeds an aggregate of them without parsing it. Only
+    fields whose JSON the database writes exactly so are allowed: integers, text, enums
+    (stored as their values) and datetimes; not booleans (SQLite's are 0 and 1) or numbers."""
+    pairs: list[tuple[str, ColumnElement[Any]]] = []
+    for name, info in model.model_fields.items():
+        kind = _plain(info.annotation)
+        column = columns[name]
+        if kind is dt.datetime:
+            column = utc_z(column)
+        elif kind not in (int, str) and not (
+            isinstance(kind, type) and issubclass(kind, enum.Enum) and not issubclass(kind, int)
+        ):
+            raise TypeError(f"{model.__name__}.{name}: {kind!r} has no exact JSON from the database")
+        pairs.append((name, column))
+    return json_object(*pairs)
 
 
 def _aggregate_sql(element: json_array_agg, compiler: Any, **kw: Any) -> tuple[str, str]:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import NotFound
-from app.fastread import RawQuery, Shape, columns_for, json_array_agg, json_object
+from app.fastread import RawQuery, Shape, columns_for, json_array_agg, model_object
 from app.models import (
     Directive,
     DirectiveAssignee,
@@ -264,9 +264,8 @@ def _assignees_json() -> ColumnElement[Any]:
         **{c.key: c for c in assignee_t.c},
         "person_name": person.c.full_name,
     }
-    fields = Shape(AssigneePublic).fields
     return (
-        select(json_array_agg(json_object(*((f, by_name[f]) for f in fields)), assignee_t.c.id))
+        select(json_array_agg(model_object(AssigneePublic, by_name), assignee_t.c.id))
         .select_from(assignee_t.outerjoin(person, person.c.id == assignee_t.c.person_id))
         .where(assignee_t.c.directive_id == directive_t.c.id)
         .correlate(directive_t)
