@@ -37,9 +37,12 @@ COPY data/ ./data/
 RUN chown app:app /app/data \
     && python -c "import app.main"
 
+# MALLOC_ARENA_MAX: glibc's malloc keeps an arena per thread; two are enough for a
+# worker whose threads mostly wait for the database, and keep its memory down.
 ENV DATABASE_URL=sqlite:////app/data/meetings.db \
     SEED_FILE=/app/data/seed.json \
-    WORKERS=2
+    WORKERS=2 \
+    MALLOC_ARENA_MAX=2
 
 USER app
 EXPOSE 8000

@@ -32,7 +32,12 @@ class Settings(BaseSettings):
         "(3.53) with FTS5; sqlite3 is Python's own (3.40 here, WAL refused).",
     )
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
-    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_size: int = Field(
+        default=4,
+        ge=1,
+        description="Connections a worker keeps open (and as many again when busy). A worker runs "
+        "Python on one core: more connections add memory (each its own SQLite page cache), not speed.",
+    )
     threadpool_size: int | None = Field(
         default=None,
         ge=1,

@@ -103,7 +103,8 @@ def sqlite_file(meetings: int) -> Path:
 
 
 def db_env(backend: str, meetings: int) -> dict[str, str]:
-    env = {**os.environ, "LOAD_SEED_ON_START": "false"}
+    # As `make run` and the Dockerfile start the server (MALLOC_ARENA_MAX=2).
+    env = {"MALLOC_ARENA_MAX": "2", **os.environ, "LOAD_SEED_ON_START": "false"}
     if backend == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{sqlite_file(meetings)}"
         env.pop("DATABASE_SCHEMA", None)
@@ -736,7 +737,8 @@ def write_report(
         f"* List: `GET /api/v1/directives?{LIST_FILTER}&limit=50`, first page and a deep page whose cursor "
         "was reached by following `next_cursor` beforehand.",
         f"* Search: `GET /api/v1/search?q={SEARCH_WORD}` (a phrase of every meeting's summary).",
-        "* Servers are started with `LOAD_SEED_ON_START=false` on the prepared data sets.",
+        "* Servers are started with `LOAD_SEED_ON_START=false` on the prepared data sets, and "
+        "`MALLOC_ARENA_MAX=2` as `make run` and the Dockerfile start them.",
         f"* Datasette {sh(PY + ' -m datasette --version').split()[-1]} (the `bench` extra) serves the same "
         "SQLite file (`datasette serve FILE`, default settings, pinned to core 0); bench/datasette.lua "
         f"fetches a random meeting with its {DATASETTE_REQUESTS} requests in sequence (the meeting row, "
