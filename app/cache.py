@@ -27,6 +27,7 @@ shared by everything) cannot see its own commits as changes: no cache there.
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 import zlib
@@ -43,6 +44,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import clock
 from app.config import get_settings
 from app.db import engine_for_app
+
+log = logging.getLogger("app.cache")
 
 PREFIX = "/api/v1/"
 # RFC 9211 Cache-Status, on every answer the cache took part in.
@@ -104,10 +107,12 @@ class _Entry:
 class ResponseCache:
     """Responses by request key, all valid for one data version; bounded in bytes (LRU).
 
-    Used from the event loop only (the middleware), so it needs no lock.
+    A worker uses it from its event loop only; the lock is for several loops in one process
+    (test clients in threads), and costs nothing when no one else holds it.
     """
 
     def __init__(self, max_bytes: int) -> None:
+        self._lock = threading.Lock()
         self.max_bytes = max_bytes
         self.version: Hashable = None
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
@@ -120,18 +125,20 @@ class ResponseCache:
 
     def observe(self, version: Hashable) -> None:
         """The database is at `version` now: everything kept for another one goes."""
-        if version != self.version:
-            self._entries.clear()
-            self.bytes = 0
-            self.version = version
+        with self._lock:
+            if version != self.version:
+                self._entries.clear()
+                self.bytes = 0
+                self.version = version
 
     def get(self, key: Hashable) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
         return entry.headers, zlib.decompress(entry.body)
 
     def put(self, key: Hashable, version: Hashable, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
@@ -142,14 +149,17 @@ class ResponseCache:
         size = len(packed) + _ENTRY_OVERHEAD
         if size > self.max_bytes:
             return
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.bytes -= old.size
-        while self._entries and self.bytes + size > self.max_bytes:
-            _, evicted = self._entries.popitem(last=False)
-            self.bytes -= evicted.size
-        self._entries[key] = _Entry(headers, packed, size)
-        self.bytes += size
+        with self._lock:
+            if version != self.version:
+                return
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.bytes -= old.size
+            while self._entries and self.bytes + size > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self.bytes -= evicted.size
+            self._entries[key] = _Entry(headers, packed, size)
+            self.bytes += size
 
 
 class _Store:
@@ -263,7 +273,12 @@ class ResponseCacheMiddleware:
         if store is None:
             await self.app(scope, receive, send)
             return
-        version = await store.version()
+        try:
+            version = await store.version()
+        except Exception:  # the database cannot say: answer without the cache (the route will tell)
+            log.warning("response cache: the data version cannot be read", exc_info=True)
+            await self.app(scope, receive, send)
+            return
         cache = store.cache
         cache.observe(version)
         key = (

@@ -190,6 +190,25 @@ class TestPassesBy:
         assert cache.stats(engine) is None
 
 
+    def test_read_meeting_when_the_version_cannot_be_read(
+        self, client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The cache steps aside; the route answers from the database."""
+        assert client.get("/api/v1/meetings/1").status_code == 200
+        store = cache.store_for(engine)
+        assert store is not None
+
+        def broken() -> None:
+            raise RuntimeError("no answer")
+
+        monkeypatch.setattr(store.source, "read", broken)
+        for _ in range(2):
+            r = client.get("/api/v1/meetings/1")
+            assert r.status_code == 200
+            assert r.json()["id"] == 1
+            assert "cache-status" not in r.headers
+
+
 class TestResponseCache:
     def test_bounded_in_bytes_least_recently_used_out(self) -> None:
         c = ResponseCache(max_bytes=3 * 600)
