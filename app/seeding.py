@@ -496,7 +496,8 @@ class _Merge:
                 ids[item.slug] = id_
                 doc = _search(kind, id_, meeting_id, item, self.names)
                 self.new_search.append(tuple(doc[c] for c in SEARCH_COLUMNS))
-        self.ids.setdefault(kind, {}).update(ids)
+        if kind not in ("people", "documents"):  # those the caller keeps (_load's people, documents)
+            self.ids.setdefault(kind, {}).update(ids)
         return ids
 
     def people_renamed(self, people: dict[str, int], changed: list[str]) -> None:
@@ -927,7 +928,6 @@ class _Bulk:
         )
         merge.report.count("created", "people", len(batch))
         made = {p.slug: id_ for p, id_ in zip(batch, ids, strict=True)}
-        merge.ids.setdefault("people", {}).update(made)
         return made
 
     def documents(self, batch: Sequence[DocumentSeed]) -> dict[str, int]:
@@ -944,7 +944,6 @@ class _Bulk:
         )
         merge.report.count("created", "documents", len(batch))
         made = {d.slug: id_ for d, id_ in zip(batch, ids, strict=True)}
-        merge.ids.setdefault("documents", {}).update(made)
         return made
 
     def meetings(
