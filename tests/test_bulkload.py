@@ -44,8 +44,10 @@ def dump(engine: Engine) -> list[str]:
         if engine.dialect.name == "sqlite":
             for row in conn.execute(text("SELECT rowid, folded FROM search_fts ORDER BY rowid")):
                 out.append(f"search_fts|{row[0]}|{row[1]}")
-            hits = conn.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'nghi*'"))
-            out.append(f"search_fts MATCH|{hits.scalar_one()}")
+            match = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rowid")
+            for query in ("nghi*", "ubnd", "tinh uy", "chu tich", "so noi vu"):
+                hits = conn.execute(match, {"q": query})
+                out.append(f"search_fts MATCH {query}|{[r[0] for r in hits]}")
     return out
 
 
