@@ -16,6 +16,7 @@ import itertools
 import json
 import re
 import unicodedata
+from array import array
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -246,6 +247,69 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
 _KINDS = ("participants", "directives", "shortcomings", "findings")
 
 
+class Hashes:
+    """A set of 64-bit hashes, or (`dates`) a map of them to dates, in flat arrays (open
+    addressing, linear probing, at most half full): 12 to 24 bytes an entry, where a set of
+    Python ints takes about 80 and a dict about 100. 0 is kept as 1 (one more pair of slugs
+    taken for the same, as two with equal hashes are)."""
+
+    _FIRST = 1 << 10
+
+    def __init__(self, *, dates: bool = False) -> None:
+        self.dates = dates
+        self._new(self._FIRST)
+        self.n = 0
+
+    def _new(self, size: int) -> None:
+        self.mask = size - 1
+        self.keys = array("q", bytes(8 * size))
+        self.values = array("i", bytes(4 * size)) if self.dates else None
+
+    def _find(self, key: int) -> int:
+        """The slot of `key`, or of the empty slot where it would go."""
+        keys, mask = self.keys, self.mask
+        i = key & mask
+        while True:
+            k = keys[i]
+            if k == key or k == 0:
+                return i
+            i = (i + 1) & mask
+
+    def __contains__(self, key: int) -> bool:
+        return self.keys[self._find(key or 1)] != 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def add(self, key: int, value: dt.date | None = None) -> None:
+        key = key or 1
+        i = self._find(key)
+        if self.keys[i] == 0:
+            self.keys[i] = key
+            self.n += 1
+        if self.values is not None and value is not None:
+            self.values[i] = value.toordinal()
+        if 2 * self.n > self.mask:
+            self._grow()
+
+    def get(self, key: int) -> dt.date | None:
+        """The date of `key` (a map of dates), or None."""
+        i = self._find(key or 1)
+        if self.keys[i] == 0 or self.values is None:
+            return None
+        return dt.date.fromordinal(self.values[i])
+
+    def _grow(self) -> None:
+        keys, values = self.keys, self.values
+        self._new(2 * (self.mask + 1))
+        for i, key in enumerate(keys):
+            if key:
+                j = self._find(key)
+                self.keys[j] = key
+                if values is not None and self.values is not None:
+                    self.values[j] = values[i]
+
+
 class References:
     """The cross-references of a seed file, checked meeting by meeting as it is read.
 
@@ -254,8 +318,9 @@ class References:
     directive's `addresses` to a shortcoming of any meeting, a review to a directive of an
     earlier meeting by date) are checked at once when their target was already read, and
     otherwise when all meetings are in. Memory: the slugs of the meetings and of their
-    records are kept as their 64-bit hashes (`hash()`), not as strings, so that a file of a
-    million directives needs tens of megabytes, not hundreds; two different slugs with the
+    records are kept as their 64-bit hashes (`hash()`) in flat arrays (Hashes), not as strings
+    in sets, so that a file of a million directives needs tens of megabytes, not hundreds
+    (300 MB in sets of ints); two different slugs with the
     same hash (odds about 1 in 10^12 for a million slugs) would be reported as a duplicate.
     """
 
@@ -263,9 +328,9 @@ class References:
         self.problems: list[str] = []
         self.people: set[str] = set()
         self.documents: set[str] = set()
-        self._meetings: set[int] = set()
-        self._slugs: dict[str, set[int]] = {k: set() for k in _KINDS if k != "directives"}
-        self._issued_on: dict[int, dt.date] = {}  # directive slug hash -> date of its meeting
+        self._meetings = Hashes()
+        self._slugs: dict[str, Hashes] = {k: Hashes() for k in _KINDS if k != "directives"}
+        self._issued_on = Hashes(dates=True)  # directive slug hash -> date of its meeting
         self._assignees: set[str | None] = set()
         self._addresses: list[tuple[str, str]] = []  # (path, shortcoming slug) not yet resolved
         self._reviews: list[tuple[str, str, dt.date]] = []  # (path, directive slug, meeting date)
@@ -299,7 +364,7 @@ class References:
                 if key in seen:
                     problems.append(f"{base}.{kind}[{i}].slug: duplicate slug '{item.slug}'")
                 if kind == "directives":
-                    self._issued_on[key] = meeting.date
+                    self._issued_on.add(key, meeting.date)
                 else:
                     self._slugs[kind].add(key)
         participants = {p.slug for p in meeting.participants}
