@@ -913,6 +913,14 @@ class _Bulk:
         return None if value is None else value.isoformat()
 
     def insert(self, model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        # As _insert_many: a column null in every row is left to its default (null), so that the
+        # rows also fit a database at an earlier revision, without a column added since.
+        keep = [i for i in range(len(columns)) if any(row[i] is not None for row in rows)]
+        if len(keep) < len(columns):
+            columns = tuple(columns[i] for i in keep)
+            rows = [tuple(row[i] for i in keep) for row in rows]
         changes.insert_rows(self.conn, t(model).name, columns, rows)
 
     def people(self, batch: Sequence[PersonSeed]) -> dict[str, int]:
