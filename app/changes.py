@@ -19,12 +19,26 @@ transaction leaves a gap in seq, never an entry out of order.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, func, insert, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 
 from app.db import is_sqlite
+from app.fastread import RawQuery
 from app.models import Change
 from app.models.change import ChangeAction
 from app.models.common import utcnow
@@ -204,6 +218,94 @@ def _relinked(
     return out
 
 
+_COLUMNS = ("collection", "record_id", "record_slug", "action", "actor", "at", "data")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date):  # PostgreSQL's dates, as pydantic writes them
+        return value.isoformat()
+    raise TypeError(f"not JSON: {value!r}")
+
+
+# json.dumps with its default settings (what the JSON column writes), made once
+_ENCODER = json.JSONEncoder(default=_json_default)
+
+
+def _row(item: dict[str, Any]) -> tuple[Any, ...]:
+    """An entry as the tuple of _COLUMNS that its insert through the Change table would write: the
+    time as OffsetDateTime text, the data as the JSON column's text (json.dumps)."""
+    data = item["data"]
+    return (
+        item["collection"],
+        item["record_id"],
+        item["record_slug"],
+        item["action"],
+        item["actor"],
+        item["at"].isoformat(),
+        None if data is None else _ENCODER.encode(data),
+    )
+
+
+# Rows per INSERT statement on SQLite (within its 32,766 parameters since 3.32): one statement
+# per row would open a statement journal each, and the full-text index's trigger then flushes
+# its pending terms each time (several times slower).
+ROWS_PER_INSERT = 500
+_SQLITE_PARAMETERS = 32766
+
+
+def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Plain rows into `table`, in order, through the DB-API connection of `conn`'s transaction,
+    values as the driver takes them: multi-row INSERTs on SQLite, COPY on PostgreSQL."""
+    if not rows:
+        return
+    dbapi: Any = conn.connection.dbapi_connection
+    cur = dbapi.cursor()
+    try:
+        if is_sqlite(conn.engine):
+            head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+            one = "(" + ", ".join("?" * len(columns)) + ")"
+            per = max(1, min(ROWS_PER_INSERT, _SQLITE_PARAMETERS // len(columns)))
+            for i in range(0, len(rows), per):
+                part = rows[i : i + per]
+                cur.execute(head + ", ".join([one] * len(part)), [v for row in part for v in row])
+        else:
+            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    finally:
+        cur.close()
+
+
+_CREATED: dict[str, RawQuery] = {}
+
+
+def _created(conn: Connection, resource: Resource, above: int) -> Iterator[dict[str, Any]]:
+    """The records of `resource` with ids above `above`, in id order, as the JSON-ready dicts of
+    their public models (the fast read path's SELECT and shapes, app/fastread.py: what
+    pydantic's model_dump(mode="json") gives, links included), read _BATCH at a time."""
+    query = _CREATED.get(resource.name)
+    t = resource.table
+    if query is None:
+        stmt = resource.fast_select.where(t.c.id > bindparam("above", type_=Integer()))
+        query = _CREATED[resource.name] = RawQuery(
+            stmt.order_by(t.c.id).limit(bindparam("n", type_=Integer()))
+        )
+    shape = resource.shape
+    at = shape.fields.index("id")
+    dbapi: Any = conn.connection.dbapi_connection
+    cur = dbapi.cursor()
+    try:
+        while True:
+            rows = query.run(cur, conn.dialect, above=above, n=_BATCH)
+            if not rows:
+                return
+            for r in rows:
+                yield shape.record(r)
+            above = rows[-1][at]
+    finally:
+        cur.close()
+
+
 def record_seed(
     conn: Connection,
     mark: dict[str, int],
@@ -213,6 +315,7 @@ def record_seed(
     deleted: dict[str, Sequence[tuple[int, str | None]]] | None = None,
     citations_created: Sequence[tuple[int, int]] = (),
     citations_updated: Sequence[tuple[int, int]] = (),
+    fast: bool = True,
 ) -> int:
     """After a load: an entry per record it made (above `mark`), updated (`updated`: ids by
     collection, "assignees" and "reviews" included) or deleted (`deleted`: (id, slug) pairs by
@@ -222,21 +325,22 @@ def record_seed(
     Entries carry the records as the API answers them after the load, links included. Records
     the database had whose links the load made (see _relinked) get update entries too. A new
     meeting's citations are found by its id; those made or changed in meetings the database
-    had are given as (meeting id, document id) pairs.
+    had are given as (meeting id, document id) pairs. The records made are read through the
+    fast read path (`fast`; else through the public models, as updated ones are: the same JSON).
     """
     now = utcnow()
     written = 0
-    batch: list[dict[str, Any]] = []
+    batch: list[tuple[Any, ...]] = []
 
     def flush() -> None:
         nonlocal written, batch
         if batch:
-            conn.execute(insert(change_t), batch)
+            insert_rows(conn, "change", _COLUMNS, batch)
             written += len(batch)
             batch = []
 
     def add(item: dict[str, Any]) -> None:
-        batch.append(item)
+        batch.append(_row(item))
         if len(batch) >= _BATCH:
             flush()
 
@@ -255,11 +359,17 @@ def record_seed(
                 }
             )
     relinked = _relinked(conn, mark, now, updated or {})
+    create = ChangeAction.create.value
     for resource in SEEDED:
         t = resource.table
         collection = collection_of(resource)
-        for public in _publics(conn, resource, t.c.id > mark[resource.name]):
-            add(entry(collection, ChangeAction.create, actor, public, at=now))
+        if fast:
+            for data in _created(conn, resource, mark[resource.name]):
+                item = {"collection": collection, "record_id": data["id"], "record_slug": data.get("slug")}
+                add({**item, "action": create, "actor": actor, "at": now, "data": data})
+        else:
+            for public in _publics(conn, resource, t.c.id > mark[resource.name]):
+                add(entry(collection, ChangeAction.create, actor, public, at=now))
         ids = sorted(set((updated or {}).get(collection, [])) | relinked.get(collection, set()))
         for i in range(0, len(ids), _BATCH):
             chunk = ids[i : i + _BATCH]

@@ -10,9 +10,13 @@ every problem with its JSON path.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import itertools
 import json
+import re
+import unicodedata
+from array import array
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -20,8 +24,6 @@ from typing import Annotated, Any, BinaryIO, TypeVar, cast
 
 import ijson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from app.text import nfc
 
 SCHEMA_VERSION = 1
 
@@ -43,7 +45,7 @@ Slug = Annotated[
 def _nfc_text(value: str) -> str:
     if "\x00" in value:
         raise ValueError("NUL characters are not allowed")
-    if value != nfc(value):
+    if not unicodedata.is_normalized("NFC", value):  # value != nfc(value), without the copy
         raise ValueError("text must be in Unicode NFC")
     if value != value.strip():
         raise ValueError("text must not start or end with white space")
@@ -245,6 +247,69 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
 _KINDS = ("participants", "directives", "shortcomings", "findings")
 
 
+class Hashes:
+    """A set of 64-bit hashes, or (`dates`) a map of them to dates, in flat arrays (open
+    addressing, linear probing, at most half full): 12 to 24 bytes an entry, where a set of
+    Python ints takes about 80 and a dict about 100. 0 is kept as 1 (one more pair of slugs
+    taken for the same, as two with equal hashes are)."""
+
+    _FIRST = 1 << 10
+
+    def __init__(self, *, dates: bool = False) -> None:
+        self.dates = dates
+        self._new(self._FIRST)
+        self.n = 0
+
+    def _new(self, size: int) -> None:
+        self.mask = size - 1
+        self.keys = array("q", bytes(8 * size))
+        self.values = array("i", bytes(4 * size)) if self.dates else None
+
+    def _find(self, key: int) -> int:
+        """The slot of `key`, or of the empty slot where it would go."""
+        keys, mask = self.keys, self.mask
+        i = key & mask
+        while True:
+            k = keys[i]
+            if k == key or k == 0:
+                return i
+            i = (i + 1) & mask
+
+    def __contains__(self, key: int) -> bool:
+        return self.keys[self._find(key or 1)] != 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def add(self, key: int, value: dt.date | None = None) -> None:
+        key = key or 1
+        i = self._find(key)
+        if self.keys[i] == 0:
+            self.keys[i] = key
+            self.n += 1
+        if self.values is not None and value is not None:
+            self.values[i] = value.toordinal()
+        if 2 * self.n > self.mask:
+            self._grow()
+
+    def get(self, key: int) -> dt.date | None:
+        """The date of `key` (a map of dates), or None."""
+        i = self._find(key or 1)
+        if self.keys[i] == 0 or self.values is None:
+            return None
+        return dt.date.fromordinal(self.values[i])
+
+    def _grow(self) -> None:
+        keys, values = self.keys, self.values
+        self._new(2 * (self.mask + 1))
+        for i, key in enumerate(keys):
+            if key:
+                j = self._find(key)
+                self.keys[j] = key
+                if values is not None and self.values is not None:
+                    self.values[j] = values[i]
+
+
 class References:
     """The cross-references of a seed file, checked meeting by meeting as it is read.
 
@@ -253,8 +318,9 @@ class References:
     directive's `addresses` to a shortcoming of any meeting, a review to a directive of an
     earlier meeting by date) are checked at once when their target was already read, and
     otherwise when all meetings are in. Memory: the slugs of the meetings and of their
-    records are kept as their 64-bit hashes (`hash()`), not as strings, so that a file of a
-    million directives needs tens of megabytes, not hundreds; two different slugs with the
+    records are kept as their 64-bit hashes (`hash()`) in flat arrays (Hashes), not as strings
+    in sets, so that a file of a million directives needs tens of megabytes, not hundreds
+    (300 MB in sets of ints); two different slugs with the
     same hash (odds about 1 in 10^12 for a million slugs) would be reported as a duplicate.
     """
 
@@ -262,9 +328,9 @@ class References:
         self.problems: list[str] = []
         self.people: set[str] = set()
         self.documents: set[str] = set()
-        self._meetings: set[int] = set()
-        self._slugs: dict[str, set[int]] = {k: set() for k in _KINDS if k != "directives"}
-        self._issued_on: dict[int, dt.date] = {}  # directive slug hash -> date of its meeting
+        self._meetings = Hashes()
+        self._slugs: dict[str, Hashes] = {k: Hashes() for k in _KINDS if k != "directives"}
+        self._issued_on = Hashes(dates=True)  # directive slug hash -> date of its meeting
         self._assignees: set[str | None] = set()
         self._addresses: list[tuple[str, str]] = []  # (path, shortcoming slug) not yet resolved
         self._reviews: list[tuple[str, str, dt.date]] = []  # (path, directive slug, meeting date)
@@ -298,7 +364,7 @@ class References:
                 if key in seen:
                     problems.append(f"{base}.{kind}[{i}].slug: duplicate slug '{item.slug}'")
                 if kind == "directives":
-                    self._issued_on[key] = meeting.date
+                    self._issued_on.add(key, meeting.date)
                 else:
                     self._slugs[kind].add(key)
         participants = {p.slug for p in meeting.participants}
@@ -508,10 +574,11 @@ class SeedStream:
             return None
 
     def _top_level(
-        self, events: Iterator[tuple[str, str, Any]], *, header: bool
+        self, events: Iterator[tuple[str, str, Any]], *, header: bool, skip: dict[str, int]
     ) -> Iterator[tuple[str, Any]]:
         """Reads the top-level keys: yields the people and documents (when `header`), and
-        ("meetings", None) at the key `meetings`, for the caller to read its value."""
+        ("meetings", None) at the key `meetings`, for the caller to read its value. The first
+        `skip[key]` items of a list were read already (by the fast reader): they are passed over."""
         _, event, _ = next(events)
         if event != "start_map":
             self._problem("$: Input should be a valid dictionary or instance of SeedFile")
@@ -530,64 +597,233 @@ class SeedStream:
             elif key in ("people", "documents"):
                 self._seen.add(key)
                 model: type[PersonSeed | DocumentSeed] = PersonSeed if key == "people" else DocumentSeed
+                done = skip.pop(key, 0)
                 for i, data in self._items(events, key):
+                    if i < done:
+                        continue
                     record = self._validated(model, key, i, data)
                     if record is not None and self.refs.record(key, i, record.slug):
                         yield key, record
             elif key == "schema_version":
                 value = next(ijson.items(_value(events, key), key))
-                try:
-                    SeedFile.model_validate({"schema_version": value})
-                except ValidationError as exc:
-                    for e in exc.errors():
-                        self._problem(f"{_json_path(tuple(e['loc']))}: {e['msg']}")
+                if not skip.pop(key, 0):
+                    self._schema_version(value)
             else:
                 for _ in _value(events, key):
                     pass
-                self._problem(f"{key}: Extra inputs are not permitted")
+                if not skip.pop(key, 0):
+                    self._problem(f"{key}: Extra inputs are not permitted")
         for _ in events:  # nothing may follow the object (ijson raises on trailing garbage)
             pass
 
-    def _meetings(self, events: Iterator[tuple[str, str, Any]]) -> Iterator[tuple[str, Any]]:
+    def _schema_version(self, value: Any) -> None:
+        try:
+            SeedFile.model_validate({"schema_version": value})
+        except ValidationError as exc:
+            for e in exc.errors():
+                self._problem(f"{_json_path(tuple(e['loc']))}: {e['msg']}")
+
+    def _meeting(self, i: int, data: Any) -> MeetingSeed | None:
+        """The meeting at index `i`, validated and its references checked; None if it has a problem."""
+        meeting = self._validated(MeetingSeed, "meetings", i, data)
+        if meeting is None:
+            return None
+        before = len(self.problems)
+        self.refs.meeting(i, meeting)
+        self._check()
+        return meeting if len(self.problems) == before else None
+
+    def _meetings(self, events: Iterator[tuple[str, str, Any]], skip: int = 0) -> Iterator[tuple[str, Any]]:
         for i, data in self._items(events, "meetings"):
-            meeting = self._validated(MeetingSeed, "meetings", i, data)
-            if meeting is None:
+            if i < skip:
                 continue
-            before = len(self.problems)
-            self.refs.meeting(i, meeting)
-            self._check()
-            if len(self.problems) == before:
+            meeting = self._meeting(i, data)
+            if meeting is not None:
                 yield "meetings", meeting
 
     def records(self) -> Iterator[tuple[str, Any]]:
         """("people", PersonSeed) and ("documents", DocumentSeed) records, then ("meetings",
-        MeetingSeed) ones, each valid, in file order (call once). Then call :meth:`finish`."""
+        MeetingSeed) ones, each valid, in file order (call once). Then call :meth:`finish`.
+
+        The fast reader (_FastReader: the stdlib's C decoder, one record at a time) reads files
+        laid out as exports and generated files are; at anything else (meetings before people
+        and documents, a JSON error, text that ijson might read otherwise) ijson reads the file
+        again from its start and takes over, passing over the records already read."""
+        done: dict[str, int] = {}
         try:
-            events = self._open()
-            second_pass = False
-            for key, record in self._top_level(events, header=True):
-                if key != "meetings":
-                    yield key, record
-                elif {"people", "documents"} <= self._seen:
-                    yield from self._meetings(events)
-                else:  # people or documents may follow: read them first
-                    second_pass = True
-                    for _ in _value(events, key):
-                        pass
-            if second_pass:
-                events = self._open()
-                for _ in self._top_level(events, header=False):
-                    yield from self._meetings(events)
+            try:
+                yield from self._fast(done)
+                return
+            except _Fallback:
+                pass
+            yield from self._slow(done)
         except (ijson.JSONError, UnicodeDecodeError) as exc:
             raise SeedError(self.path, [f"$: not valid JSON ({_json_error(exc)})"]) from None
         finally:
             self.close()
+
+    def _slow(self, skip: dict[str, int]) -> Iterator[tuple[str, Any]]:
+        """The records with ijson (every layout; its JSON errors), past the `skip` read already."""
+        self._seen = set()
+        events = self._open()
+        second_pass = False
+        for key, record in self._top_level(events, header=True, skip=skip):
+            if key != "meetings":
+                yield key, record
+            elif {"people", "documents"} <= self._seen:
+                yield from self._meetings(events, skip.pop("meetings", 0))
+            else:  # people or documents may follow: read them first
+                second_pass = True
+                for _ in _value(events, key):
+                    pass
+        if second_pass:
+            events = self._open()
+            for _ in self._top_level(events, header=False, skip=skip):
+                yield from self._meetings(events, skip.pop("meetings", 0))
+
+    def _fast(self, done: dict[str, int]) -> Iterator[tuple[str, Any]]:
+        """The records of a file of the usual layout (people and documents before the meetings),
+        read with the C decoder of the stdlib; `done` counts the items of each list read, for
+        _slow to pass over if this raises _Fallback."""
+        self.close()
+        self._file = self.path.open("rb")
+        text = _FastReader(self._file)
+        text.expect("{")
+        if text.peek() == "}":
+            text.pos += 1
+        else:
+            while True:
+                key = text.value()
+                if not isinstance(key, str) or key in self._seen:
+                    raise _Fallback  # not JSON, or a key given twice: ijson tells what it is
+                text.expect(":")
+                if key in ("people", "documents", "meetings"):
+                    if key == "meetings" and not {"people", "documents"} <= self._seen:
+                        raise _Fallback  # the two-pass layout
+                    self._seen.add(key)
+                    for i, data in text.items():
+                        done[key] = i + 1
+                        if key == "meetings":
+                            meeting = self._meeting(i, data)
+                            if meeting is not None:
+                                yield key, meeting
+                            continue
+                        model: type[PersonSeed | DocumentSeed] = (
+                            PersonSeed if key == "people" else DocumentSeed
+                        )
+                        record = self._validated(model, key, i, data)
+                        if record is not None and self.refs.record(key, i, record.slug):
+                            yield key, record
+                elif key == "schema_version":
+                    self._schema_version(text.value())
+                    done[key] = 1
+                else:
+                    text.value()
+                    self._problem(f"{key}: Extra inputs are not permitted")
+                    done[key] = 1
+                self._seen.add(key)
+                if text.peek() == ",":
+                    text.pos += 1
+                    continue
+                text.expect("}")
+                break
+        if text.peek() != "":
+            raise _Fallback  # something follows the object
 
     def finish(self) -> None:
         """Raise SeedError if the file had any problem (call after :meth:`records`)."""
         problems = self.refs.finish()
         if problems:
             raise SeedError(self.path, problems[:MAX_PROBLEMS])
+
+
+class _Fallback(Exception):
+    """The fast reader met something it leaves to ijson."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Fallback  # NaN, Infinity: not JSON (ijson says so)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# An escaped UTF-16 surrogate: the two decoders may differ on a lone one; ijson reads such files.
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_READ = 1 << 20  # bytes per read
+_MAX_VALUE = 64 << 20  # a value longer than this (characters) is left to ijson
+
+
+class _FastReader:
+    """A file's JSON text, decoded as it is read, with a cursor: the values of its lists are
+    parsed one at a time by the stdlib's C decoder (raw_decode), so that memory holds about
+    one read and one value. Raises _Fallback at anything it does not read, JSON errors
+    included (the caller then leaves the file to ijson, which names them)."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+
+    def more(self) -> bool:
+        """Read on (at least as much as is held: a long value costs linear time); False at the end."""
+        if self.eof:
+            return False
+        rest = self.buf[self.pos :]
+        if len(rest) > _MAX_VALUE:
+            raise _Fallback
+        data = self.file.read(max(_READ, len(rest)))
+        try:
+            new = self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError:
+            raise _Fallback from None
+        if _SURROGATE.search(rest[-6:] + new):
+            raise _Fallback
+        self.buf, self.pos, self.eof = rest + new, 0, not data
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end of the file)."""
+        while True:
+            self.pos = _WHITESPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise _Fallback
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError:
+                value, end = None, -1
+            # a value that ends with the text read may go on (a number) in the next read
+            if end != -1 and (end < len(self.buf) or self.eof):
+                self.pos = end
+                return value
+            if not self.more():
+                raise _Fallback
+
+    def items(self) -> Iterator[tuple[int, Any]]:
+        """The values of the list at the cursor, numbered."""
+        self.expect("[")
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        for i in itertools.count():
+            yield i, self.value()
+            if self.peek() == ",":
+                self.pos += 1
+                continue
+            self.expect("]")
+            return
 
 
 def open_seed(path: str | Path) -> SeedStream:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -251,6 +253,17 @@ def _search(kind: str, id_: int, meeting_id: int | None, item: Any, names: dict[
     return search_row("finding", id_, meeting_id, item.text)
 
 
+SEARCH_COLUMNS = ("type", "record_id", "meeting_id", "title", "body", "folded")
+
+
+def _search_tuple(
+    type_: str, id_: int, meeting_id: int | None, title: str, *texts: str | None
+) -> tuple[Any, ...]:
+    """search_row's row as a tuple of SEARCH_COLUMNS."""
+    body = "\n".join(t for t in texts if t)
+    return (type_, id_, meeting_id, title, body, fold(title + "\n" + body))
+
+
 SEARCH_TYPE = {
     "people": "person",
     "documents": "document",
@@ -419,7 +432,7 @@ class _Merge:
         self.names = names
         self.write = not report.dry_run
         self.now = utcnow()
-        self.new_search: list[dict[str, Any]] = []
+        self.new_search: list[tuple[Any, ...]] = []  # rows of SEARCH_COLUMNS
         # For the change feed: ids of the records updated, by collection, and the
         # (meeting id, document id) of the citations made or changed in meetings already there.
         self.updated: dict[str, list[int]] = {}
@@ -481,8 +494,10 @@ class _Merge:
             made = _insert_many(self.conn, _MODELS[kind], [row(item) for item in new])
             for item, id_ in zip(new, made, strict=True):
                 ids[item.slug] = id_
-                self.new_search.append(_search(kind, id_, meeting_id, item, self.names))
-        self.ids.setdefault(kind, {}).update(ids)
+                doc = _search(kind, id_, meeting_id, item, self.names)
+                self.new_search.append(tuple(doc[c] for c in SEARCH_COLUMNS))
+        if kind not in ("people", "documents"):  # those the caller keeps (_load's people, documents)
+            self.ids.setdefault(kind, {}).update(ids)
         return ids
 
     def people_renamed(self, people: dict[str, int], changed: list[str]) -> None:
@@ -514,7 +529,8 @@ class _Merge:
             meeting_id = 0  # a dry run writes nothing: no id is needed
             if self.write:
                 (meeting_id,) = _insert_many(self.conn, Meeting, [_meeting_row(m)])
-                self.new_search.append(_search("meetings", meeting_id, meeting_id, m, self.names))
+                doc = _search("meetings", meeting_id, meeting_id, m, self.names)
+                self.new_search.append(tuple(doc[c] for c in SEARCH_COLUMNS))
         else:
             meeting_id = there[0]
             self.report.skipped_meetings.append(m.slug)
@@ -752,6 +768,13 @@ class _Merge:
             found[row.slug] = row.id
         return found
 
+    def forget(self) -> None:
+        """Drop the ids of the chunk's records and meetings: link() finds those it needs (records
+        of earlier chunks) in the database, where they are; memory stays bounded."""
+        for kind in _RECORD_KINDS:
+            self.ids.pop(kind, None)
+        self.meeting_ids = {}
+
     def finish(self) -> None:
         """The touched directives' updated_at; the change feed sees them as updated."""
         updated = self.updated.setdefault("directives", [])
@@ -764,6 +787,303 @@ class _Merge:
         # not have them (updated_at is that of their creation).
         updated.extend(sorted(self.relinked - set(updated)))
         self.touched, self.relinked = set(), set()
+
+
+# --- bulk writing: records all new to the database ------------------------------------------------
+# What _Merge writes for records the database does not have, written as plain rows: for each
+# table, one executemany (COPY on PostgreSQL) per chunk, with the ids the database would give
+# (taken up front: the load holds the write lock). The rows, ids and search rows are those the
+# record-by-record path writes (tests/test_bulkload.py compares the two).
+
+BULK = True  # False: every record through _Merge's record-by-record path (for the comparison)
+
+
+def _ids(conn: Connection, table: Table, n: int) -> list[int]:
+    """The ids the next `n` rows inserted into `table` get: on SQLite the rowids after the
+    largest (no AUTOINCREMENT), on PostgreSQL the next values of the id's sequence."""
+    if n == 0:
+        return []
+    if is_sqlite(conn.engine):
+        start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+        return list(range(start, start + n))
+    seq = f"pg_get_serial_sequence('{table.name}', 'id')"
+    rows = conn.exec_driver_sql(f"SELECT nextval({seq}) FROM generate_series(1, {int(n)})")
+    return sorted(r[0] for r in rows)
+
+
+def _columns(model: Any, *names: str) -> tuple[str, ...]:
+    table = t(model)
+    missing = [name for name in names if name not in table.c]
+    if missing:
+        raise KeyError(f"{table.name} has no column {missing}")
+    return names
+
+
+PERSON_COLUMNS = _columns(Person, "slug", "full_name", "name_folded", "id", "created_at", "updated_at")
+DOCUMENT_COLUMNS = _columns(
+    Document, "slug", "kind", "number", "title", "issuer", "issued_on", "id", "created_at", "updated_at"
+)
+MEETING_COLUMNS = _columns(
+    Meeting,
+    "slug",
+    "title",
+    "date",
+    "starts_at",
+    "timezone",
+    "organizer",
+    "format",
+    "connection_points",
+    "purpose",
+    "summary",
+    "source_publisher",
+    "source_title",
+    "source_published_at",
+    "source_author",
+    "source_photographer",
+    "source_url",
+    "source_file",
+    "id",
+    "created_at",
+    "updated_at",
+)
+PARTICIPANT_COLUMNS = _columns(
+    Participant,
+    "slug",
+    "meeting_id",
+    "person_id",
+    "title",
+    "organization",
+    "role",
+    "source_quote",
+    "id",
+    "created_at",
+    "updated_at",
+)
+DIRECTIVE_COLUMNS = _columns(
+    Directive,
+    "slug",
+    "meeting_id",
+    "issued_by",
+    "text",
+    "addressees",
+    "status",
+    "due_date",
+    "done_on",
+    "source_quote",
+    "id",
+    "created_at",
+    "updated_at",
+)
+ASSIGNEE_COLUMNS = _columns(
+    DirectiveAssignee,
+    "slug",
+    "directive_id",
+    "role",
+    "person_id",
+    "organization",
+    "organization_folded",
+    "source_quote",
+    "created_at",
+    "updated_at",
+)
+SHORTCOMING_COLUMNS = _columns(
+    Shortcoming, "slug", "meeting_id", "text", "concerns", "source_quote", "id", "created_at", "updated_at"
+)
+FINDING_COLUMNS = _columns(
+    Finding, "slug", "meeting_id", "text", "source_quote", "id", "created_at", "updated_at"
+)
+CITATION_COLUMNS = _columns(MeetingDocument, "meeting_id", "document_id", "source_quote")
+
+
+class _Bulk:
+    """Rows of new records as the columns take them (what SQLAlchemy's types would bind): dates
+    as ISO text on SQLite, aware datetimes as ISO text, JSON lists as json.dumps text, enums as
+    their values."""
+
+    def __init__(self, conn: Connection, merge: _Merge) -> None:
+        self.conn = conn
+        self.merge = merge
+        self.sqlite = is_sqlite(conn.engine)
+
+    def date(self, value: dt.date | None) -> Any:
+        return value.isoformat() if self.sqlite and value is not None else value
+
+    @staticmethod
+    def when(value: dt.datetime | None) -> str | None:
+        return None if value is None else value.isoformat()
+
+    def insert(self, model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        # As _insert_many: a column null in every row is left to its default (null), so that the
+        # rows also fit a database at an earlier revision, without a column added since.
+        keep = [i for i in range(len(columns)) if any(row[i] is not None for row in rows)]
+        if len(keep) < len(columns):
+            columns = tuple(columns[i] for i in keep)
+            rows = [tuple(row[i] for i in keep) for row in rows]
+        changes.insert_rows(self.conn, t(model).name, columns, rows)
+
+    def people(self, batch: Sequence[PersonSeed]) -> dict[str, int]:
+        merge, stamp = self.merge, utcnow().isoformat()
+        ids = _ids(self.conn, t(Person), len(batch))
+        rows = [
+            (p.slug, p.full_name, fold(p.full_name), id_, stamp, stamp)
+            for p, id_ in zip(batch, ids, strict=True)
+        ]
+        self.insert(Person, PERSON_COLUMNS, rows)
+        merge.new_search.extend(
+            _search_tuple("person", id_, None, p.full_name) for p, id_ in zip(batch, ids, strict=True)
+        )
+        merge.report.count("created", "people", len(batch))
+        made = {p.slug: id_ for p, id_ in zip(batch, ids, strict=True)}
+        return made
+
+    def documents(self, batch: Sequence[DocumentSeed]) -> dict[str, int]:
+        merge, stamp = self.merge, utcnow().isoformat()
+        ids = _ids(self.conn, t(Document), len(batch))
+        rows = [
+            (d.slug, d.kind.value, d.number, d.title, d.issuer, self.date(d.issued_on), id_, stamp, stamp)
+            for d, id_ in zip(batch, ids, strict=True)
+        ]
+        self.insert(Document, DOCUMENT_COLUMNS, rows)
+        merge.new_search.extend(
+            _search_tuple("document", id_, None, d.title, d.number, d.issuer)
+            for d, id_ in zip(batch, ids, strict=True)
+        )
+        merge.report.count("created", "documents", len(batch))
+        made = {d.slug: id_ for d, id_ in zip(batch, ids, strict=True)}
+        return made
+
+    def meetings(
+        self, batch: Sequence[MeetingSeed], start: int, people: dict[str, int], documents: dict[str, int]
+    ) -> None:
+        """Write a chunk of meetings new to the database, with their records (as _Merge.meeting
+        does for each); their addresses and reviews are left to pending() and link()."""
+        merge, conn, date, when = self.merge, self.conn, self.date, self.when
+        stamp, now = utcnow().isoformat(), merge.now.isoformat()
+        count = {kind: sum(len(getattr(m, kind)) for m in batch) for kind in _RECORD_KINDS}
+        meeting_ids = iter(_ids(conn, t(Meeting), len(batch)))
+        ids = {kind: iter(_ids(conn, t(_MODELS[kind]), count[kind])) for kind in _RECORD_KINDS}
+        rows: dict[str, list[tuple[Any, ...]]] = {
+            k: [] for k in (*_RECORD_KINDS, "meetings", "assignees", "citations")
+        }
+        search = merge.new_search
+        names = merge.names
+        directive_ids: dict[str, int] = {}
+        shortcoming_ids: dict[str, int] = {}
+        for m_i, m in enumerate(batch, start):
+            mid = next(meeting_ids)
+            merge.meeting_ids[m.slug] = mid
+            src = m.source
+            rows["meetings"].append(
+                (
+                    m.slug,
+                    m.title,
+                    date(m.date),
+                    when(m.starts_at),
+                    m.timezone,
+                    m.organizer,
+                    m.format.value,
+                    json.dumps(m.connection_points),
+                    m.purpose,
+                    m.summary,
+                    src.publisher,
+                    src.title,
+                    when(src.published_at),
+                    src.author,
+                    src.photographer,
+                    src.url,
+                    src.file,
+                    mid,
+                    stamp,
+                    stamp,
+                )
+            )
+            search.append(_search_tuple("meeting", mid, mid, m.title, m.purpose, m.summary, m.organizer))
+            participants: dict[str, int] = {}
+            for p in m.participants:
+                pid = participants[p.slug] = next(ids["participants"])
+                rows["participants"].append(
+                    (
+                        p.slug,
+                        mid,
+                        people[p.person],
+                        p.title,
+                        p.organization,
+                        p.role.value,
+                        p.source_quote,
+                        pid,
+                        stamp,
+                        stamp,
+                    )
+                )
+                name = names.get(p.person, p.person)
+                search.append(_search_tuple("participant", pid, mid, f"{name}, {p.title}", p.organization))
+            for d_i, d in enumerate(m.directives):
+                did = directive_ids[d.slug] = next(ids["directives"])
+                rows["directives"].append(
+                    (
+                        d.slug,
+                        mid,
+                        participants[d.issued_by],
+                        d.text,
+                        json.dumps(d.addressees),
+                        d.status.value,
+                        date(d.due_date),
+                        date(d.done_on),
+                        d.source_quote,
+                        did,
+                        stamp,
+                        stamp,
+                    )
+                )
+                search.append(_search_tuple("directive", did, mid, d.text, *d.addressees))
+                for j, a in enumerate(d.assignees):
+                    if a.person is not None and a.person not in names:
+                        merge.problems.append(
+                            f"meetings[{m_i}].directives[{d_i}]"
+                            f".assignees[{j}].person: unknown person '{a.person}'"
+                        )
+                        continue
+                    merge.report.count("created", "assignees")
+                    rows["assignees"].append(
+                        (
+                            a.slug,
+                            did,
+                            a.role.value,
+                            people[a.person] if a.person is not None else None,
+                            a.organization,
+                            folded_words(a.organization) if a.organization is not None else None,
+                            a.source_quote,
+                            now,
+                            now,
+                        )
+                    )
+            for s in m.shortcomings:
+                sid = shortcoming_ids[s.slug] = next(ids["shortcomings"])
+                rows["shortcomings"].append(
+                    (s.slug, mid, s.text, json.dumps(s.concerns), s.source_quote, sid, stamp, stamp)
+                )
+                search.append(_search_tuple("shortcoming", sid, mid, s.text, *s.concerns))
+            for f in m.findings:
+                fid = next(ids["findings"])
+                rows["findings"].append((f.slug, mid, f.text, f.source_quote, fid, stamp, stamp))
+                search.append(_search_tuple("finding", fid, mid, f.text))
+            rows["citations"].extend((mid, documents[c.document], c.source_quote) for c in m.documents)
+        self.insert(Meeting, MEETING_COLUMNS, rows["meetings"])
+        self.insert(Participant, PARTICIPANT_COLUMNS, rows["participants"])
+        self.insert(Directive, DIRECTIVE_COLUMNS, rows["directives"])
+        self.insert(DirectiveAssignee, ASSIGNEE_COLUMNS, rows["assignees"])
+        self.insert(Shortcoming, SHORTCOMING_COLUMNS, rows["shortcomings"])
+        self.insert(Finding, FINDING_COLUMNS, rows["findings"])
+        self.insert(MeetingDocument, CITATION_COLUMNS, rows["citations"])
+        report = merge.report
+        report.count("created", "meetings", len(batch))
+        for kind in _RECORD_KINDS:
+            report.count("created", kind, count[kind])
+        report.count("created", "citations", len(rows["citations"]))
+        merge.ids.setdefault("directives", {}).update(directive_ids)
+        merge.ids.setdefault("shortcomings", {}).update(shortcoming_ids)
 
 
 CHUNK_MEETINGS = 200  # meetings merged per round of look-ups, search rows and change entries
@@ -797,7 +1117,7 @@ def _flush(conn: Connection, merge: _Merge, mark: dict[str, int], actor: str) ->
     if not merge.write:
         return mark
     if merge.new_search:
-        conn.execute(insert(search_t), merge.new_search)
+        changes.insert_rows(conn, search_t.name, SEARCH_COLUMNS, merge.new_search)
         merge.new_search = []
     # an entry per record created or updated, and per citation made or changed
     changes.record_seed(
@@ -807,6 +1127,7 @@ def _flush(conn: Connection, merge: _Merge, mark: dict[str, int], actor: str) ->
         updated=merge.updated,
         citations_created=merge.citations_created,
         citations_updated=merge.citations_updated,
+        fast=BULK,
     )
     merge.updated, merge.citations_created, merge.citations_updated = {}, [], []
     return changes.seed_mark(conn)
@@ -900,6 +1221,10 @@ def _load(
     """load_seed's body, in its transaction."""
     mark = changes.seed_mark(conn)  # the change feed: see _flush
     merge = _Merge(conn, _Present(), report, {})
+    bulk = _Bulk(conn, merge) if BULK and merge.write else None
+    # A stream's slugs are unique in the file (References): loaded into a database without any
+    # record, none of them can be there. Else each chunk's are looked up.
+    fresh = bulk is not None and stream is not None and not any(mark.values())
     people: dict[str, int] = {}
     documents: dict[str, int] = {}
     conflicts: list[str] = []
@@ -908,29 +1233,46 @@ def _load(
         if stream is not None and stream.problems:
             continue  # read on for the file's other problems; nothing more is written
         if kind == "people":
-            merge.present = present = _present(conn, batch, [])
+            merge.present = present = _Present() if fresh else _present(conn, batch, [])
             merge.names.update((p.slug, p.full_name) for p in batch)
-            ids = merge.records("people", batch, present.people, _person_row)
-            renamed = [p.slug for p in batch if p.slug in present.people and present.people[p.slug][1] != p]
-            merge.people_renamed(ids, renamed)
-            people.update(ids)
+            if bulk is not None and not present.people:
+                people.update(bulk.people(batch))
+            else:
+                ids = merge.records("people", batch, present.people, _person_row)
+                renamed = [
+                    p.slug for p in batch if p.slug in present.people and present.people[p.slug][1] != p
+                ]
+                merge.people_renamed(ids, renamed)
+                people.update(ids)
         elif kind == "documents":
-            merge.present = present = _present(conn, [], batch)
-            documents.update(merge.records("documents", batch, present.documents, _document_row))
+            merge.present = present = _Present() if fresh else _present(conn, [], batch)
+            if bulk is not None and not present.documents:
+                documents.update(bulk.documents(batch))
+            else:
+                documents.update(merge.records("documents", batch, present.documents, _document_row))
         else:
-            _present_meetings(conn, merge.present, batch)
-            merge.old_directives.update(id_ for id_, _, _ in merge.present.children["directives"].values())
-            conflicts += _conflicts(batch, merge.present, done)
+            if fresh:
+                merge.present = _Present(children={k: {} for k in _RECORD_KINDS})
+            else:
+                _present_meetings(conn, merge.present, batch)
+            found = merge.present
+            merge.old_directives.update(id_ for id_, _, _ in found.children["directives"].values())
+            conflicts += _conflicts(batch, found, done)
             if conflicts:
                 done += len(batch)
                 continue  # look on for other conflicts; nothing more is written
+            new = not found.meetings and not found.assignee_of and not any(found.children.values())
+            if bulk is not None and new:
+                bulk.meetings(batch, done, people, documents)
             for m_i, m in enumerate(batch, done):
-                merge.meeting(m_i, m, people, documents)
+                if bulk is None or not new:
+                    merge.meeting(m_i, m, people, documents)
                 merge.pending(m_i, m)
                 if progress is not None:
                     progress(1)
             done += len(batch)
             merge.link(final=False)
+            merge.forget()
         mark = _flush(conn, merge, mark, actor)
     if stream is not None:
         stream.finish()  # SeedError if any problem: the transaction is rolled back

@@ -520,7 +520,15 @@ class TestLoadBadSeed:
                 raise RuntimeError("disk full")
             return real_insert(conn, model, rows)
 
+        real_rows = app.seeding.changes.insert_rows
+
+        def failing_rows(conn: Any, table: str, columns: Any, rows: Any) -> None:
+            if table == "finding":  # the bulk path's insert (records new to the database)
+                raise RuntimeError("disk full")
+            real_rows(conn, table, columns, rows)
+
         monkeypatch.setattr(app.seeding, "_insert_many", failing_insert)
+        monkeypatch.setattr(app.seeding.changes, "insert_rows", failing_rows)
         before = row_counts(empty_engine)
         with pytest.raises(RuntimeError, match="disk full"):
             load_seed(empty_engine, seed)

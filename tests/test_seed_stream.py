@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from app import seed_schema
 from app.db import create_db_engine
 from app.generate import write_seed
 from app.seed_schema import SeedError, open_seed, read_seed
@@ -337,3 +338,95 @@ def test_load_seed_streamed_dry_run_writes_nothing(empty_engine: Engine, generat
     assert report.created["people"] == len(whole.people)
     assert report.created["directives"] == sum(len(m.directives) for m in whole.meetings)
     assert row_counts(empty_engine) == before
+
+
+# --- the fast reader and its fall-back to ijson -------------------------------------------------
+
+
+def streamed(path: Path) -> list[tuple[str, Any]]:
+    with open_seed(path) as stream:
+        records = list(stream.records())
+        stream.finish()
+    return records
+
+
+def whole_records(path: Path) -> list[tuple[str, Any]]:
+    whole = read_seed(path)
+    return [
+        *(("people", p) for p in whole.people),
+        *(("documents", d) for d in whole.documents),
+        *(("meetings", m) for m in whole.meetings),
+    ]
+
+
+@pytest.mark.parametrize("indent", [None, 2], ids=["one_line", "indented"])
+def test_read_seed_stream_fast_reader_reads_what_read_seed_reads(
+    generated_file: Path, tmp_path: Path, indent: int | None
+) -> None:
+    path = tmp_path / "laid_out.json"
+    path.write_text(json.dumps(raw(generated_file), ensure_ascii=indent is None, indent=indent), "utf-8")
+    assert streamed(path) == whole_records(generated_file)
+    assert streamed(generated_file) == whole_records(generated_file)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b" x", b"}", b",{}"],
+    ids=["garbage_after_the_object", "second_close", "second_value"],
+)
+def test_read_seed_stream_trailing_text_is_ijsons_error(
+    generated_file: Path, tmp_path: Path, tail: bytes
+) -> None:
+    """The fast reader leaves what follows the object to ijson, which names the problem."""
+    path = tmp_path / "tail.json"
+    path.write_bytes(generated_file.read_bytes().rstrip() + tail)
+    with pytest.raises(SeedError) as caught:
+        read_through(path)
+    assert caught.value.problems[0].startswith("$: not valid JSON (")
+
+
+def test_read_seed_stream_fall_back_after_records_read(
+    generated_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A late problem that the fast reader leaves to ijson (here NaN, which the stdlib decoder
+    would take): ijson reads on past the records read already, none twice."""
+    monkeypatch.setattr(seed_schema, "_READ", 4096)  # read in small steps: the hand-over comes late
+    data = raw(generated_file)
+    text = json.dumps(data, ensure_ascii=False)
+    late = tmp_path / "late.json"
+    # an extra key holding NaN after the meetings: not JSON
+    late.write_text(text[:-1] + ', "extra": NaN}', "utf-8")
+    with pytest.raises(SeedError) as caught:
+        read_through(late)
+    assert caught.value.problems[0].startswith("$: not valid JSON (")
+    # a surrogate pair escaped (\ud83d\ude00): the fast reader leaves it to ijson, same records
+    data["meetings"][-1]["summary"] += " 😀"
+    escaped = tmp_path / "escaped.json"
+    escaped.write_text(json.dumps(data, ensure_ascii=True), "utf-8")
+    assert "\\ud83d" in escaped.read_text("utf-8")
+    records = streamed(escaped)
+    assert [k for k, _ in records] == [k for k, _ in whole_records(generated_file)]
+    assert records[-1][1].summary.endswith("😀")
+    assert records[:-1] == whole_records(generated_file)[:-1]
+
+
+def test_read_seed_stream_problems_once_after_a_fall_back(
+    generated_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Problems the fast reader found before handing over are not reported twice."""
+    monkeypatch.setattr(seed_schema, "_READ", 4096)  # read in small steps: the hand-over comes late
+    data = raw(generated_file)
+    data["people"][3]["full_name"] = " X"
+    data["meetings"][2]["title"] = " Y"
+    data["meetings"][-1]["summary"] += " 😀"  # escaped below: the fast reader hands over there
+    found = []
+    for ascii_only in (True, False):  # handed over to ijson; read by the fast reader alone
+        path = tmp_path / f"bad-{ascii_only}.json"
+        path.write_text(json.dumps({**data, "extra": 1}, ensure_ascii=ascii_only), "utf-8")
+        with pytest.raises(SeedError) as caught:
+            read_through(path)
+        found.append(caught.value.problems)
+    assert found[0] == found[1]
+    assert len(found[0]) == len(set(found[0]))
+    assert "people[3].full_name: Value error, text must not start or end with white space" in found[0]
+    assert "extra: Extra inputs are not permitted" in found[0]

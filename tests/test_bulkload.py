@@ -1,0 +1,144 @@
+"""The loader's bulk path (app.seeding._Bulk: records new to the database written as plain rows,
+a chunk at a time) writes exactly what its record-by-record path (_Merge) writes.
+
+Each case loads the same files into two empty databases of the back end under test, one with
+app.seeding.BULK off, and compares every table row by row (the change feed's JSON as text, the
+search rows and, on SQLite, the full-text index), the load's own timestamps set aside.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from app import seeding
+from app.db import create_db_engine
+from app.generate import write_seed
+from app.seed_schema import open_seed, read_seed
+from app.seeding import create_schema, load_seed
+from tests.conftest import drop_settings_schema, make_settings
+
+# A UTC time written by the load (created_at, updated_at, the feed's `at`, in the feed's JSON too).
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\+00:00|Z)")
+
+
+def dump(engine: Engine) -> list[str]:
+    """Every row of every table, in key order, as text, with the load's times replaced."""
+    out: list[str] = []
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        for table in sorted(inspector.get_table_names()):
+            if table == "alembic_version" or table.startswith("search_fts"):
+                continue
+            cols = [c["name"] for c in inspector.get_columns(table) if c["name"] != "folded_tsv"]
+            order = "seq" if table == "change" else ("id" if "id" in cols else ", ".join(cols))
+            for row in conn.execute(text(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}")):
+                out.append(table + "|" + _STAMP.sub("<now>", "|".join(map(str, row))))
+        if engine.dialect.name == "sqlite":
+            for row in conn.execute(text("SELECT rowid, folded FROM search_fts ORDER BY rowid")):
+                out.append(f"search_fts|{row[0]}|{row[1]}")
+            match = text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rowid")
+            for query in ("nghi*", "ubnd", "tinh uy", "chu tich", "so noi vu"):
+                hits = conn.execute(match, {"q": query})
+                out.append(f"search_fts MATCH {query}|{[r[0] for r in hits]}")
+    return out
+
+
+@pytest.fixture
+def engines(tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
+    """Two empty databases (schema only) of the back end under test."""
+    made = []
+    for name in ("by_record", "bulk"):
+        (tmp_path / name).mkdir()
+        settings = make_settings(tmp_path / name)
+        engine = create_db_engine(settings)
+        create_schema(engine)
+        made.append((settings, engine))
+    yield made[0][1], made[1][1]
+    for settings, engine in made:
+        engine.dispose()
+        drop_settings_schema(settings)
+
+
+def generated(tmp_path: Path, name: str, meetings: int, seed: int) -> Path:
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8") as out:
+        write_seed(out, meetings, seed)
+    return path
+
+
+def load_both(
+    engines: tuple[Engine, Engine], files: list[Path], monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> list[list[str]]:
+    """Load `files` in turn into each database (streamed), record by record, then in bulk."""
+    reports = []
+    for engine, bulk in zip(engines, (False, True), strict=True):
+        monkeypatch.setattr(seeding, "BULK", bulk)
+        for path in files:
+            with open_seed(path) as stream:
+                report = load_seed(engine, stream, chunk=chunk)
+            reports.append((report.created, report.updated, report.unchanged))
+    half = len(reports) // 2
+    assert reports[:half] == reports[half:]
+    return [dump(engine) for engine in engines]
+
+
+def test_bulk_load_into_an_empty_database_writes_what_the_record_path_writes(
+    engines: tuple[Engine, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A generated file (links to shortcomings and reviews of other chunks, forward and back)
+    in small chunks: the same rows, ids, search rows, change entries (updates included)."""
+    data: dict[str, Any] = json.loads(generated(tmp_path, "g.json", 60, 5).read_bytes())
+    # links to a later chunk: a directive of the first meeting answers a shortcoming of the last
+    later = next(m for m in reversed(data["meetings"]) if m["shortcomings"])
+    first = next(m for m in data["meetings"] if m["directives"])
+    first["directives"][0]["addresses"].append(later["shortcomings"][0]["slug"])
+    path = tmp_path / "linked.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    by_record, bulk = load_both(engines, [path], monkeypatch, chunk=7)
+    assert any(line.startswith("change|") and "|update|" in line for line in bulk)  # links across chunks
+    assert len(bulk) > 3000
+    assert bulk == by_record
+
+
+def test_bulk_load_over_records_the_database_has(
+    engines: tuple[Engine, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second file with the first's meetings (some changed) and new ones after them: chunks of
+    records the database has are merged as before, new chunks written in bulk, the same result."""
+    first = generated(tmp_path, "first.json", 30, 8)
+    data: dict[str, Any] = json.loads(first.read_bytes())
+    more = read_seed(generated(tmp_path, "more.json", 50, 9))
+    second = copy.deepcopy(data)
+    second["meetings"][1]["title"] += " (sửa)"
+    second["meetings"][4]["directives"][0]["text"] += " ngay"
+    # people, documents and meetings of another file, with other slugs: new to the database
+    people = [
+        p.model_dump(mode="json") for p in more.people if p.slug not in {x["slug"] for x in data["people"]}
+    ]
+    documents = [
+        d.model_dump(mode="json")
+        for d in more.documents
+        if d.slug not in {x["slug"] for x in data["documents"]}
+    ]
+    slugs = {m["slug"] for m in data["meetings"]}
+    meetings = [m.model_dump(mode="json") for m in more.meetings if m.slug not in slugs]
+    second["people"] += people
+    second["documents"] += documents
+    second["meetings"] += meetings[:20]
+    path = tmp_path / "second.json"
+    path.write_text(json.dumps(second, ensure_ascii=False), "utf-8")
+    try:
+        read_seed(path)
+    except Exception as exc:  # the other file's meetings may name its own people only
+        pytest.skip(f"the combined file is not valid: {exc}")
+    by_record, bulk = load_both(engines, [first, path], monkeypatch, chunk=6)
+    assert any(line.startswith("change|") and "|update|" in line for line in bulk)
+    assert bulk == by_record
