@@ -1199,12 +1199,16 @@ def load_seed(
             _load(conn, seed, stream, report, file, actor, progress, chunk)
         finally:
             _untune(conn)
-        if not dry_run and not is_sqlite(conn.engine) and sum(report.created.values()) >= ANALYZE_AFTER:
-            # The planner's statistics of the tables just filled: without them PostgreSQL guesses
-            # (status = 'open' judged to keep 24 of 6,000 directives) and picks slow plans until
-            # autovacuum comes round to the tables.
+    if not dry_run and not is_sqlite(engine) and sum(report.created.values()) >= ANALYZE_AFTER:
+        # The planner's statistics of the tables just filled: without them PostgreSQL guesses
+        # (status = 'open' judged to keep 24 of 6,000 directives) and picks slow plans until
+        # autovacuum comes round to the tables. VACUUM also sets their visibility map, without
+        # which no index-only scan: the total of /directives?status=open counted 29,500 rows of
+        # 60,000 in 39 ms by a sequential scan, and in 8.7 ms from the index once vacuumed.
+        # (VACUUM runs outside a transaction: after the load's commit.)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
             for table in SQLModel.metadata.sorted_tables:
-                conn.exec_driver_sql(f"ANALYZE {table.name}")
+                auto.exec_driver_sql(f"VACUUM (ANALYZE) {table.name}")
     return report
 
 

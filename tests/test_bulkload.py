@@ -23,7 +23,7 @@ from app.db import create_db_engine
 from app.generate import write_seed
 from app.seed_schema import open_seed, read_seed
 from app.seeding import create_schema, load_seed
-from tests.conftest import drop_settings_schema, make_settings
+from tests.conftest import BACKEND, drop_settings_schema, make_settings
 
 # A UTC time written by the load (created_at, updated_at, the feed's `at`, in the feed's JSON too).
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\+00:00|Z)")
@@ -142,3 +142,21 @@ def test_bulk_load_over_records_the_database_has(
     by_record, bulk = load_both(engines, [first, path], monkeypatch, chunk=6)
     assert any(line.startswith("change|") and "|update|" in line for line in bulk)
     assert bulk == by_record
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="VACUUM and the planner's statistics are PostgreSQL's")
+def test_bulk_load_vacuums_and_analyzes_the_filled_tables(
+    engines: tuple[Engine, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a load that made many records: statistics for the planner, and the visibility map
+    an index-only scan needs (a list's total counted from its index)."""
+    engine = engines[0]
+    monkeypatch.setattr(seeding, "ANALYZE_AFTER", 100)
+    with open_seed(generated(tmp_path, "g.json", 30, 3)) as stream:
+        load_seed(engine, stream)
+    query = text(
+        "SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL FROM pg_stat_user_tables "
+        "WHERE schemaname = current_schema() AND relname = 'directive'"
+    )
+    with engine.connect() as conn:
+        assert conn.execute(query).scalar_one() is True
