@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -224,6 +225,8 @@ _COLUMNS = ("collection", "record_id", "record_slug", "action", "actor", "at", "
 def _json_default(value: Any) -> Any:
     if isinstance(value, dt.date):  # PostgreSQL's dates, as pydantic writes them
         return value.isoformat()
+    if isinstance(value, orjson.Fragment):  # JSON the fast read path embeds as is (SQLite's links)
+        return json.loads(orjson.dumps(value))
     raise TypeError(f"not JSON: {value!r}")
 
 
