@@ -21,7 +21,8 @@ from app.config import ROOT, Settings
 from app.db import create_db_engine, get_engine
 from app.main import app
 from app.seed_schema import SeedFile, read_seed
-from tests.databases import SeededTemplate, close_postgres_run, database_key, new_schema_name, postgres_run
+from app.startup import prepare_database
+from tests.databases import Template, close_postgres_run, database_key, new_schema_name, postgres_run
 
 BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -60,22 +61,28 @@ def drop_settings_schema(settings: Settings) -> None:
 
 
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededTemplate]:
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
     """The schema and the seed, made once per session by prepare_database; copied per test."""
     settings = make_settings(tmp_path_factory.mktemp("template"))
     try:
-        yield SeededTemplate(settings)
+        yield Template(settings, prepare_database, ahead=True)
     finally:
         drop_settings_schema(settings)
 
 
 @pytest.fixture
+def database_template(seeded_template: Template) -> Template:
+    """What `engine` makes the test's database a copy of (a module may override this)."""
+    return seeded_template
+
+
+@pytest.fixture
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """A new database of the test's own: empty, or (when the test uses `engine`) a copy of the
-    seeded template, as `engine` would make it."""
+    template, as `engine` would make it."""
     s = None
     if "engine" in request.fixturenames:
-        template: SeededTemplate = request.getfixturevalue("seeded_template")
+        template: Template = request.getfixturevalue("database_template")
         copy = template.new_database(tmp_path)
         if copy is not None:
             s = Settings(seed_file=SEED_FILE, **copy)
@@ -95,9 +102,9 @@ def empty_engine(settings: Settings) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def engine(empty_engine: Engine, settings: Settings, seeded_template: SeededTemplate) -> Engine:
+def engine(empty_engine: Engine, settings: Settings, database_template: Template) -> Engine:
     """An engine on a database holding the schema and the seed (what prepare_database makes)."""
-    seeded_template.fill(empty_engine, settings)
+    database_template.fill(empty_engine, settings)
     return empty_engine
 
 

@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,6 @@ from sqlalchemy import Engine, make_url
 
 from app.config import Settings
 from app.db import create_db_engine
-from app.startup import prepare_database
 
 # The two-key advisory lock a run holds on its database's name (the application's
 # locks use the one-key form, a separate key space).
@@ -165,7 +165,7 @@ class SchemaWorker:
     def __init__(self, url: str, sql: str, template_schema: str, threads: int = THREADS) -> None:
         self._url = url
         self._sql = sql
-        self._template_schema = template_schema
+        self.template_schema = template_schema
         self._cond = threading.Condition()
         self._ready: collections.deque[str] = collections.deque()
         self._making = 0
@@ -211,7 +211,7 @@ class SchemaWorker:
                         continue
                     with conn.transaction():
                         conn.execute(f"CREATE SCHEMA {schema}")
-                        conn.execute(self._sql.replace(self._template_schema, schema).encode())
+                        conn.execute(self._sql.replace(self.template_schema, schema).encode())
                     with self._cond:
                         self._making -= 1
                         self._ready.append(schema)
@@ -271,18 +271,24 @@ def database_key(settings: Settings) -> tuple[str, str | None]:
     return settings.database_url, settings.database_schema
 
 
-class SeededTemplate:
-    """A database holding the schema and the seed, made once by prepare_database; new databases
-    are copies of it."""
+class Template:
+    """A database made once, by `build` from a new, empty one; new databases are copies of it.
 
-    def __init__(self, settings: Settings) -> None:
+    `ahead`: on PostgreSQL, worker threads make copies ahead of the tests that take them (one
+    template per run does: the seeded one).
+    """
+
+    def __init__(
+        self, settings: Settings, build: Callable[[Engine, Settings], None], *, ahead: bool = False
+    ) -> None:
         self.settings = settings
         self.copies: set[tuple[str, str | None]] = set()  # the databases made as copies
+        self._build = build
         self._sqlite_file: Path | None = None
         self._pg_sql: str | None = None
         engine = create_db_engine(settings)
         try:
-            prepare_database(engine, settings)
+            build(engine, settings)
             if engine.dialect.name == "sqlite":
                 with engine.connect() as conn:
                     # Everything into the database file, the WAL emptied: the file alone is then the
@@ -296,16 +302,17 @@ class SeededTemplate:
             leftover = [p.name for p in path.parent.iterdir() if p != path and p.name.startswith(path.name)]
             assert not leftover, f"the template left {leftover} beside it"
             self._sqlite_file = path
-            self.how = "a copy of a seeded template file per test"
+            self.how = "a copy of a template file per test"
             return
         assert _run is not None
         assert settings.database_schema is not None
         self._pg_sql, why = pg_dump_schema(settings)
         if self._pg_sql is None:
-            self.how = f"a schema migrated and seeded per test ({why})"
+            self.how = f"a schema made from scratch per test ({why})"
             return
-        _run.start_worker(self._pg_sql, settings.database_schema)
-        self.how = "a schema per test, made from a seeded template schema (pg_dump) by a worker thread"
+        if ahead:
+            _run.start_worker(self._pg_sql, settings.database_schema)
+        self.how = "a schema per test, filled from a template schema as pg_dump writes it out"
 
     def _stands_for(self, settings: Settings) -> bool:
         return all(getattr(settings, f) == getattr(self.settings, f) for f in TEMPLATE_FIELDS)
@@ -316,16 +323,23 @@ class SeededTemplate:
             path = tmp_path / "test.db"
             shutil.copyfile(self._sqlite_file, path)
             return {"database_url": f"sqlite:///{path}"}
-        if self._pg_sql is not None and _run is not None and _run.worker is not None:
-            return {"database_url": _run.url, "database_schema": _run.worker.take()}
-        return None
+        if self._pg_sql is None or _run is None:
+            return None
+        worker = _run.worker
+        if worker is not None and worker.template_schema == self.settings.database_schema:
+            schema = worker.take()
+        else:
+            schema = new_schema_name()
+            _run.create_schema(schema)
+            self._fill_now(schema)
+        return {"database_url": _run.url, "database_schema": schema}
 
     def fill(self, engine: Engine, settings: Settings) -> None:
-        """Make the database of `settings` what prepare_database makes of it.
+        """Make the database of `settings` what `build` makes of a new one.
 
         Nothing to do for a copy of the template. A new, empty database becomes a copy of it;
-        any other database, or settings that the template does not stand for, are prepared by
-        prepare_database itself.
+        any other database, or settings that the template does not stand for, go through
+        `build` itself.
         """
         if database_key(settings) in self.copies and self._stands_for(settings):
             return
@@ -340,7 +354,7 @@ class SeededTemplate:
                 if settings.database_url == _run.url and schema and _run.is_empty(schema):
                     self._fill_now(schema)
                     return
-        prepare_database(engine, settings)
+        self._build(engine, settings)
 
     def _fill_now(self, schema: str) -> None:
         assert _run is not None

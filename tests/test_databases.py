@@ -16,7 +16,7 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.startup import prepare_database
 from tests.conftest import BACKEND, drop_settings_schema, make_settings
-from tests.databases import RUN_NAME, SeededTemplate, database_key, postgres_run
+from tests.databases import RUN_NAME, Template, database_key, postgres_run
 
 INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
 
@@ -126,7 +126,7 @@ def prepared(tmp_path: Path) -> Iterator[tuple[Engine, Settings]]:
 
 
 def test_a_tests_database_is_what_prepare_database_makes(
-    engine: Engine, settings: Settings, seeded_template: SeededTemplate, prepared: tuple[Engine, Settings]
+    engine: Engine, settings: Settings, seeded_template: Template, prepared: tuple[Engine, Settings]
 ) -> None:
     if database_key(settings) not in seeded_template.copies:
         pytest.skip(f"no copies here: {seeded_template.how}")
@@ -148,7 +148,7 @@ def count_findings(settings: Settings) -> int:
 
 
 def test_a_copy_is_a_database_of_its_own(
-    engine: Engine, settings: Settings, seeded_template: SeededTemplate, tmp_path: Path
+    engine: Engine, settings: Settings, seeded_template: Template, tmp_path: Path
 ) -> None:
     """What a test writes is in its database only: not in the template, not in the next copy."""
     seeded = count_findings(settings)
