@@ -2,25 +2,27 @@
 
 TEST_BACKEND=sqlite (default) gives every test its own SQLite file (WAL, as in
 production). TEST_BACKEND=postgresql gives every test an empty schema of its
-own in the database at TEST_POSTGRES_URL.
+own, in a database this run makes on the server of TEST_POSTGRES_URL and drops
+at its end. `engine` fills the test's database with the schema and the seed by
+copying a template made once per session (tests/databases.py).
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from app.config import ROOT, Settings
 from app.db import create_db_engine, get_engine
 from app.main import app
 from app.seed_schema import SeedFile, read_seed
 from app.startup import prepare_database
+from tests.databases import Template, close_postgres_run, database_key, new_schema_name, postgres_run
 
 BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -32,6 +34,10 @@ def pytest_report_header() -> str:
     return f"database back end: {BACKEND}"
 
 
+def pytest_sessionfinish() -> None:
+    close_postgres_run()  # this run's PostgreSQL database, if it made one
+
+
 @pytest.fixture(scope="session")
 def seed() -> SeedFile:
     return read_seed(SEED_FILE)
@@ -40,12 +46,10 @@ def seed() -> SeedFile:
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings for a brand-new, empty database of the back end under test."""
     if BACKEND == "postgresql":
-        schema = "t_" + uuid.uuid4().hex[:16]
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        admin.dispose()
-        base: dict[str, object] = {"database_url": POSTGRES_URL, "database_schema": schema}
+        run = postgres_run(POSTGRES_URL)
+        schema = new_schema_name()
+        run.create_schema(schema)
+        base: dict[str, object] = {"database_url": run.url, "database_schema": schema}
     else:
         base = {"database_url": f"sqlite:///{tmp_path / 'test.db'}"}
     return Settings(seed_file=SEED_FILE, **{**base, **overrides})  # type: ignore[arg-type]
@@ -53,15 +57,38 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 def drop_settings_schema(settings: Settings) -> None:
     if settings.database_schema:
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {settings.database_schema} CASCADE"))
-        admin.dispose()
+        postgres_run(POSTGRES_URL).drop_schema(settings.database_schema)
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
+    """The schema and the seed, made once per session by prepare_database; copied per test."""
+    settings = make_settings(tmp_path_factory.mktemp("template"))
+    try:
+        yield Template(settings, prepare_database, ahead=True)
+    finally:
+        drop_settings_schema(settings)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Iterator[Settings]:
-    s = make_settings(tmp_path)
+def database_template(seeded_template: Template) -> Template:
+    """What `engine` makes the test's database a copy of (a module may override this)."""
+    return seeded_template
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """A new database of the test's own: empty, or (when the test uses `engine`) a copy of the
+    template, as `engine` would make it."""
+    s = None
+    if "engine" in request.fixturenames:
+        template: Template = request.getfixturevalue("database_template")
+        copy = template.new_database(tmp_path)
+        if copy is not None:
+            s = Settings(seed_file=SEED_FILE, **copy)
+            template.copies.add(database_key(s))
+    if s is None:
+        s = make_settings(tmp_path)
     yield s
     drop_settings_schema(s)
 
@@ -75,9 +102,9 @@ def empty_engine(settings: Settings) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def engine(empty_engine: Engine, settings: Settings) -> Engine:
-    """An engine on a database holding the schema and the seed."""
-    prepare_database(empty_engine, settings)
+def engine(empty_engine: Engine, settings: Settings, database_template: Template) -> Engine:
+    """An engine on a database holding the schema and the seed (what prepare_database makes)."""
+    database_template.fill(empty_engine, settings)
     return empty_engine
 
 

@@ -736,11 +736,18 @@ def test_read_document_meetings_updated_since(client: TestClient, engine: Engine
     assert [i["id"] for i in r.json()["items"]] == [1]
 
 
+def wait_for_a_later_second(instant: str) -> None:
+    """Sleep until the clock is in a later second than `instant` (no sleep if it is already)."""
+    later = dt.datetime.fromisoformat(instant) + dt.timedelta(seconds=1)
+    while (now := dt.datetime.now(dt.UTC)) < later:
+        time.sleep((later - now).total_seconds())
+
+
 def test_read_collection_updated_since_after_a_patch(client: TestClient, auth: dict[str, str]) -> None:
     everything = client.get("/api/v1/findings").json()["items"]
     newest = max(i["updated_at"] for i in everything)
     etag = client.get("/api/v1/findings/2").headers["etag"]
-    time.sleep(1.1)  # updated_at counts seconds
+    wait_for_a_later_second(newest)  # updated_at counts seconds
     r = client.patch("/api/v1/findings/2", json={"text": "Tăng trưởng"}, headers={**auth, "If-Match": etag})
     assert r.status_code == 200
     since = (dt.datetime.fromisoformat(newest) + dt.timedelta(seconds=1)).isoformat()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Engine, func, select
 
+from app.config import Settings
 from app.db import get_engine
 from app.etag import record_etag
 from app.generate import write_seed
@@ -37,8 +37,10 @@ from app.resources import (
     assignee_t,
     citation_t,
 )
-from app.seed_schema import read_seed
+from app.seed_schema import parse_seed
 from app.seeding import load_seed
+from tests.conftest import drop_settings_schema, make_settings, write_key
+from tests.databases import Template
 
 ALL = "participants,directives,shortcomings,findings,documents"
 RECORDS = (MEETINGS, PEOPLE, PARTICIPANTS, DIRECTIVES, SHORTCOMINGS, FINDINGS, DOCUMENTS)
@@ -51,14 +53,13 @@ INCLUDABLE = {
 }
 
 
-@pytest.fixture
-def big_client(engine: Engine, tmp_path: Path, auth: dict[str, str]) -> Iterator[TestClient]:
+def make_big(engine: Engine, settings: Settings, seeded: Template) -> None:
     """The seed, 12 generated meetings, and follow-up written through the API (done_on, history)."""
+    seeded.fill(engine, settings)
+    auth = write_key(engine)
     out = io.StringIO()
     write_seed(out, 12, 11)
-    path = tmp_path / "generated.json"
-    path.write_text(out.getvalue(), encoding="utf-8")
-    load_seed(engine, read_seed(path))
+    load_seed(engine, parse_seed(out.getvalue()))
     app.dependency_overrides[get_engine] = lambda: engine
     try:
         client = TestClient(app, raise_server_exceptions=False)
@@ -71,7 +72,34 @@ def big_client(engine: Engine, tmp_path: Path, auth: dict[str, str]) -> Iterator
                     headers={**auth, "If-Match": etag},
                 )
                 assert r.status_code == 200, r.text
-        yield client
+    finally:
+        app.dependency_overrides.clear()
+
+
+@pytest.fixture(scope="module")
+def big_template(tmp_path_factory: pytest.TempPathFactory, seeded_template: Template) -> Iterator[Template]:
+    """make_big's database, made once: big_client's tests each get a copy of it."""
+    settings = make_settings(tmp_path_factory.mktemp("big"))
+    try:
+        yield Template(settings, lambda engine, s: make_big(engine, s, seeded_template))
+    finally:
+        drop_settings_schema(settings)
+
+
+@pytest.fixture
+def database_template(request: pytest.FixtureRequest, seeded_template: Template) -> Template:
+    """For a test with big_client, `engine` is a copy of the big template."""
+    if "big_client" in request.fixturenames:
+        return request.getfixturevalue("big_template")  # type: ignore[no-any-return]
+    return seeded_template
+
+
+@pytest.fixture
+def big_client(engine: Engine) -> Iterator[TestClient]:
+    """A client on make_big's database (a copy of big_template)."""
+    app.dependency_overrides[get_engine] = lambda: engine
+    try:
+        yield TestClient(app, raise_server_exceptions=False)
     finally:
         app.dependency_overrides.clear()
 
