@@ -825,16 +825,7 @@ DOCUMENT_COLUMNS = _columns(
 )
 MEETING_COLUMNS = _columns(
     Meeting,
-    "slug",
-    "title",
-    "date",
-    "starts_at",
-    "timezone",
-    "organizer",
-    "format",
-    "connection_points",
-    "purpose",
-    "summary",
+    *export.MEETING_FIELDS,  # the meeting's own fields, as the seed format has them
     "source_publisher",
     "source_title",
     "source_published_at",
