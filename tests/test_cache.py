@@ -189,7 +189,6 @@ class TestPassesBy:
             assert "cache-status" not in r.headers
         assert cache.stats(engine) is None
 
-
     def test_read_meeting_when_the_version_cannot_be_read(
         self, client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
     ) -> None:
