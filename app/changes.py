@@ -19,11 +19,9 @@ transaction leaves a gap in seq, never an entry out of order.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -38,7 +36,7 @@ from sqlalchemy import (
     update,
 )
 
-from app.db import is_sqlite
+from app.db import is_sqlite, json_text
 from app.fastread import RawQuery
 from app.models import Change
 from app.models.change import ChangeAction
@@ -222,21 +220,10 @@ def _relinked(
 _COLUMNS = ("collection", "record_id", "record_slug", "action", "actor", "at", "data")
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, dt.date):  # PostgreSQL's dates, as pydantic writes them
-        return value.isoformat()
-    if isinstance(value, orjson.Fragment):  # JSON the fast read path embeds as is (SQLite's links)
-        return json.loads(orjson.dumps(value))
-    raise TypeError(f"not JSON: {value!r}")
-
-
-# json.dumps with its default settings (what the JSON column writes), made once
-_ENCODER = json.JSONEncoder(default=_json_default)
-
-
 def _row(item: dict[str, Any]) -> tuple[Any, ...]:
     """An entry as the tuple of _COLUMNS that its insert through the Change table would write: the
-    time as OffsetDateTime text, the data as the JSON column's text (json.dumps)."""
+    time as OffsetDateTime text, the data as the JSON column's text (json_text: PostgreSQL's dates
+    as ISO text, as pydantic writes them; the JSON the fast read path embeds, as it is)."""
     data = item["data"]
     return (
         item["collection"],
@@ -245,7 +232,7 @@ def _row(item: dict[str, Any]) -> tuple[Any, ...]:
         item["action"],
         item["actor"],
         item["at"].isoformat(),
-        None if data is None else _ENCODER.encode(data),
+        None if data is None else json_text(data),
     )
 
 

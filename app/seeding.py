@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from sqlmodel import SQLModel
 
 import app.search_index  # noqa: F401  (registers the full-text DDL)
 from app import changes, export, migrations
-from app.db import is_sqlite, writer
+from app.db import is_sqlite, json_text, writer
 from app.export import MEETING_FIELDS, SOURCE_FIELDS
 from app.models import (
     Directive,
@@ -888,7 +887,7 @@ CITATION_COLUMNS = _columns(MeetingDocument, "meeting_id", "document_id", "sourc
 
 class _Bulk:
     """Rows of new records as the columns take them (what SQLAlchemy's types would bind): dates
-    as ISO text on SQLite, aware datetimes as ISO text, JSON lists as json.dumps text, enums as
+    as ISO text on SQLite, aware datetimes as ISO text, JSON lists as JSON text (json_text), enums as
     their values."""
 
     def __init__(self, conn: Connection, merge: _Merge) -> None:
@@ -975,7 +974,7 @@ class _Bulk:
                     m.timezone,
                     m.organizer,
                     m.format.value,
-                    json.dumps(m.connection_points),
+                    json_text(m.connection_points),
                     m.purpose,
                     m.summary,
                     src.publisher,
@@ -1018,7 +1017,7 @@ class _Bulk:
                         mid,
                         participants[d.issued_by],
                         d.text,
-                        json.dumps(d.addressees),
+                        json_text(d.addressees),
                         d.status.value,
                         date(d.due_date),
                         date(d.done_on),
@@ -1053,7 +1052,7 @@ class _Bulk:
             for s in m.shortcomings:
                 sid = shortcoming_ids[s.slug] = next(ids["shortcomings"])
                 rows["shortcomings"].append(
-                    (s.slug, mid, s.text, json.dumps(s.concerns), s.source_quote, sid, stamp, stamp)
+                    (s.slug, mid, s.text, json_text(s.concerns), s.source_quote, sid, stamp, stamp)
                 )
                 search.append(_search_tuple("shortcoming", sid, mid, s.text, *s.concerns))
             for f in m.findings:

@@ -174,6 +174,27 @@ def test_create_person_writes_an_entry_with_the_actor(client: TestClient, engine
     assert entry["data"]["full_name"] == "Trần Thị Bích"  # NFC, every diacritic
 
 
+def test_change_data_is_stored_as_compact_utf8_json(client: TestClient, engine: Engine) -> None:
+    """The JSON text in the database keeps Vietnamese as it is (not \\u-escaped: half the room),
+    for the seed load's entries as for an API write's, and in the records' own JSON columns."""
+    from tests.conftest import write_key
+
+    r = client.post(
+        "/api/v1/people", json={"slug": "tran-thi-b", "full_name": "Trần Thị Bích"}, headers=write_key(engine)
+    )
+    assert r.status_code == 201
+    with engine.connect() as conn:
+        texts = (
+            conn.execute(text("SELECT CAST(data AS TEXT) FROM change WHERE data IS NOT NULL")).scalars().all()
+        )
+        addressees = conn.execute(text("SELECT CAST(addressees AS TEXT) FROM directive")).scalars().all()
+    assert any("Trần Thị Bích" in s for s in texts)  # the API's write
+    assert any("Bến Tre" in s for s in texts)  # the seed load's
+    for s in [*texts, *addressees]:
+        assert "\\u" not in s, s[:200]
+        assert s == json.dumps(json.loads(s), ensure_ascii=False, separators=(",", ":")), s[:200]
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
