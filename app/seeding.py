@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ from app.seed_schema import (
     SeedStream,
 )
 from app.text import fold
+
+log = logging.getLogger("app.seeding")
 
 # Records a load must create for PostgreSQL's statistics to be refreshed at its end.
 ANALYZE_AFTER = 1000
@@ -1136,6 +1139,52 @@ def _untune(conn: Connection) -> None:
 
 LOAD_CACHE_KIB = 32 * 1024
 
+# A streamed file at least this large loaded into an empty SQLite database goes through the
+# rollback journal rather than WAL (_rollback_journal).
+ROLLBACK_JOURNAL_MIN_BYTES = 20_000_000
+
+
+def _journal(conn: Connection, mode: str | None = None) -> str:
+    """The journal mode after setting it to `mode` (None: only read it), through the DB-API
+    connection: outside any transaction (SQLAlchemy's would begin one, and the mode cannot change
+    inside one)."""
+    dbapi: Any = conn.connection.dbapi_connection
+    row = dbapi.execute("PRAGMA journal_mode" if mode is None else f"PRAGMA journal_mode = {mode}").fetchone()
+    return str(row[0]).lower()
+
+
+def _rollback_journal(conn: Connection) -> str | None:
+    """Switch an SQLite file from WAL to the rollback journal for a large load into an empty
+    database; the mode to go back to after it (None: nothing was switched).
+
+    In WAL mode a transaction larger than the page cache spills its pages to the WAL, and a page
+    the load changes again (an index leaf: slugs come in no order) is appended again each time it
+    spills: the WAL grew past the database's own size and the load slowed as it went (28 min for
+    1,000,000 directives). The rollback journal keeps only the first copy of pages the database had
+    before the load (an empty database has few) and writes the rest in place. Switching needs the
+    database to itself: if any other connection, of this process or another, has it open, the load
+    keeps WAL and nothing waits. Readers are locked out until the load commits (a new database
+    has nobody to serve yet); the mode goes back to WAL after it, committed or not.
+    """
+    if not is_sqlite(conn.engine) or conn.engine.url.database in (None, "", ":memory:"):
+        return None
+    if _journal(conn) != "wal":
+        return None
+    conn.engine.pool.dispose()  # this process's idle connections would hold the database open
+    dbapi: Any = conn.connection.dbapi_connection
+    timeout = dbapi.execute("PRAGMA busy_timeout").fetchone()[0]
+    dbapi.execute("PRAGMA busy_timeout = 0")
+    try:
+        mode = _journal(conn, "DELETE")
+    except conn.dialect.loaded_dbapi.OperationalError:  # locked: someone else has it open
+        mode = "wal"
+    finally:
+        dbapi.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    if mode == "wal":
+        log.info("another connection has the SQLite database open: the load keeps WAL")
+        return None
+    return "WAL"
+
 
 def load_seed(
     engine: Engine,
@@ -1180,15 +1229,22 @@ def load_seed(
         file = stream.path if stream is not None else "<seed>"
     actor = f"seed:{Path(file).name}"
     report = LoadReport(dry_run=dry_run)
-    with (engine if dry_run else writer(engine)).begin() as conn:
-        _lock(conn)
-        if only_if_empty and conn.execute(select(func.count()).select_from(t(Meeting))).scalar_one():
-            return report
-        _tune(conn)
+    big = stream is not None and stream.size >= ROLLBACK_JOURNAL_MIN_BYTES
+    with (engine if dry_run else writer(engine)).connect() as conn:
+        journal = _rollback_journal(conn) if big and not dry_run and is_empty(engine) else None
         try:
-            _load(conn, seed, stream, report, file, actor, progress, chunk)
+            with conn.begin():
+                _lock(conn)
+                if only_if_empty and conn.execute(select(func.count()).select_from(t(Meeting))).scalar_one():
+                    return report
+                _tune(conn)
+                try:
+                    _load(conn, seed, stream, report, file, actor, progress, chunk)
+                finally:
+                    _untune(conn)
         finally:
-            _untune(conn)
+            if journal is not None:
+                _journal(conn, journal)
     if not dry_run and not is_sqlite(engine) and sum(report.created.values()) >= ANALYZE_AFTER:
         # The planner's statistics of the tables just filled: without them PostgreSQL guesses
         # (status = 'open' judged to keep 24 of 6,000 directives) and picks slow plans until

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, inspect, text
 from app import seeding
 from app.db import create_db_engine
 from app.generate import write_seed
-from app.seed_schema import open_seed, read_seed
+from app.seed_schema import SeedError, open_seed, read_seed
 from app.seeding import create_schema, load_seed
 from tests.conftest import BACKEND, drop_settings_schema, make_settings
 
@@ -160,3 +160,86 @@ def test_bulk_load_vacuums_and_analyzes_the_filled_tables(
     )
     with engine.connect() as conn:
         assert conn.execute(query).scalar_one() is True
+
+
+# --- a large load into an empty SQLite file: the rollback journal instead of WAL ------------------
+
+sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="journal modes are SQLite's")
+
+
+def journal_mode(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.exec_driver_sql("PRAGMA journal_mode").scalar_one()).lower()
+
+
+@pytest.fixture
+def journal_modes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The journal modes the loader sets, in order (every load counts as large)."""
+    monkeypatch.setattr(seeding, "ROLLBACK_JOURNAL_MIN_BYTES", 0)
+    modes: list[str] = []
+    journal = seeding._journal
+
+    def spy(conn: Any, mode: str | None = None) -> str:
+        result = journal(conn, mode)
+        if mode is not None:
+            modes.append(f"{mode.lower()}->{result}")
+        return result
+
+    monkeypatch.setattr(seeding, "_journal", spy)
+    return modes
+
+
+@sqlite_only
+def test_large_load_into_an_empty_sqlite_file_goes_through_the_rollback_journal(
+    engines: tuple[Engine, Engine], tmp_path: Path, journal_modes: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same rows as a load through WAL, and the file is in WAL mode again after it."""
+    path = generated(tmp_path, "g.json", 40, 11)
+    wal, switched = engines
+    with open_seed(path) as stream:
+        load_seed(switched, stream, chunk=9)
+    assert journal_modes == ["delete->delete", "wal->wal"]
+    assert journal_mode(switched) == "wal"
+    monkeypatch.setattr(seeding, "ROLLBACK_JOURNAL_MIN_BYTES", 1 << 60)
+    with open_seed(path) as stream:
+        load_seed(wal, stream, chunk=9)
+    assert journal_modes == ["delete->delete", "wal->wal"]  # no switch for a small file
+    assert dump(switched) == dump(wal)
+
+
+@sqlite_only
+def test_large_load_keeps_wal_when_another_connection_has_the_file_open(
+    engines: tuple[Engine, Engine], tmp_path: Path, journal_modes: list[str]
+) -> None:
+    """Another process reading the database: the load neither waits for it nor locks it out."""
+    engine = engines[0]
+    other = create_db_engine(make_settings(tmp_path / "by_record"))
+    try:
+        with other.connect() as reader:
+            assert reader.exec_driver_sql("SELECT count(*) FROM meeting").scalar_one() == 0
+            reader.rollback()  # the read ends; the connection keeps the file open
+            with open_seed(generated(tmp_path, "g.json", 10, 12)) as stream:
+                report = load_seed(engine, stream)
+            assert report.created["meetings"] == 10
+            assert journal_modes == []  # the switch was refused: nothing to switch back
+            assert reader.exec_driver_sql("SELECT count(*) FROM meeting").scalar_one() == 10
+    finally:
+        other.dispose()
+    assert journal_mode(engine) == "wal"
+
+
+@sqlite_only
+def test_large_load_that_fails_leaves_the_file_empty_and_in_wal_mode(
+    engines: tuple[Engine, Engine], tmp_path: Path, journal_modes: list[str]
+) -> None:
+    data: dict[str, Any] = json.loads(generated(tmp_path, "g.json", 20, 13).read_bytes())
+    data["meetings"][-1]["participants"][0]["person"] = "nobody-at-all"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    engine = engines[0]
+    with open_seed(path) as stream, pytest.raises(SeedError, match="nobody-at-all"):
+        load_seed(engine, stream, chunk=5)
+    assert journal_modes == ["delete->delete", "wal->wal"]
+    assert journal_mode(engine) == "wal"
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM meeting").scalar_one() == 0
