@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -47,8 +48,8 @@ def query_tokens(q: str) -> list[str]:
 
 
 def _fts5_query(toks: list[str]) -> str:
-    # Every word must match; the last one may be a prefix (the user is still typing).
-    return " ".join(f'"{t}"' for t in toks[:-1]) + (" " if len(toks) > 1 else "") + f'"{toks[-1]}"*'
+    """Every word must match; a word ending in "*" is a prefix (the last one: the user is still typing)."""
+    return " ".join(f'"{t[:-1]}"*' if t.endswith("*") else f'"{t}"' for t in toks)
 
 
 def _tsquery(toks: list[str]) -> str:
@@ -58,7 +59,7 @@ def _tsquery(toks: list[str]) -> str:
 def match_param(dialect: str, q: str) -> str:
     """The text query for the back end's index: an FTS5 query on SQLite, a tsquery on PostgreSQL."""
     toks = query_tokens(q)
-    return _fts5_query(toks) if dialect == "sqlite" else _tsquery(toks)
+    return _fts5_query([*toks[:-1], toks[-1] + "*"]) if dialect == "sqlite" else _tsquery(toks)
 
 
 def _matches(dialect: str, query: Any) -> tuple[Select[Any], ColumnElement[Any]]:
@@ -140,6 +141,36 @@ def _candidates_query(dialect: str, types: tuple[str, ...], meeting: bool, windo
     return hit
 
 
+# The newest SEARCH_CANDIDATES matches when no filter needs search_document: the FTS5
+# table gives its rowids (search_document's ids) in descending order and bm25() for each.
+_SQLITE_UNFILTERED = (
+    "SELECT rowid, -bm25(search_fts) FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+)
+# temp.search_fts_terms: see app.search_index.SQLITE_TERMS_DDL.
+_LONGER_TERM = "SELECT 1 FROM temp.search_fts_terms WHERE term >= ? AND term < ? LIMIT 1"
+_PLAIN = re.compile(r"[0-9a-z]+")
+
+
+def _sqlite_tokens(cur: Any, toks: list[str]) -> list[str]:
+    """The tokens for FTS5, the last one marked as a prefix ("khai*") unless no longer word begins with it.
+
+    FTS5 answers a prefix query by merging the document lists of every indexed word with
+    that prefix, in full, before it returns a row, and bm25() does it a second time to count
+    the matching documents; a word alone is read only as far as needed. When the index holds
+    no longer word with the prefix, the word alone matches the same documents with the same
+    bm25() (the same occurrences), so it is asked for instead. Only for words of [0-9a-z],
+    which the FTS5 tokenizer keeps as they are, so that the index's words compare as given.
+    The check reads the first occurrence of the first longer word, if any: a few µs.
+    """
+    last = toks[-1]
+    if _PLAIN.fullmatch(last):
+        # "\x01": past `last` itself, before any longer word ([0-9a-z] follow it in the index).
+        cur.execute(_LONGER_TERM, (last + "\x01", last[:-1] + chr(ord(last[-1]) + 1)))
+        if cur.fetchone() is None:
+            return [*toks[:-1], last]
+    return [*toks[:-1], last + "*"]
+
+
 def _candidates(
     cur: Any, dialect: str, q: str, types: tuple[str, ...], meeting_id: int | None, raw_dialect: Any
 ) -> list[tuple[float, int]]:
@@ -148,6 +179,11 @@ def _candidates(
         values["meeting_id"] = meeting_id
     meeting = meeting_id is not None
     if dialect == "sqlite":
+        values["match"] = _fts5_query(_sqlite_tokens(cur, query_tokens(q)))
+        if not types and not meeting:
+            # Nothing to join to search_document for: rank within the FTS5 table alone.
+            cur.execute(_SQLITE_UNFILTERED, (values["match"], SEARCH_CANDIDATES))
+            return [(float(r[1]), int(r[0])) for r in cur.fetchall()]
         rows = _candidates_query(dialect, types, meeting, False).run(cur, raw_dialect, **values)
         return [(float(r[1]), int(r[0])) for r in rows]
     cur.execute("SELECT max(id) FROM search_document")
