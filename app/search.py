@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Double,
@@ -107,7 +106,7 @@ _CANDIDATE_SQL: dict[tuple[Any, ...], RawQuery] = {}
 
 
 def _candidates_query(dialect: str, types: tuple[str, ...], meeting: bool, windowed: bool) -> RawQuery:
-    """The newest SEARCH_CANDIDATES matches of :match, with their scores (cached per shape)."""
+    """PostgreSQL's newest SEARCH_CANDIDATES matches of :match, with their scores (cached per shape)."""
     key = (dialect, types, meeting, windowed)
     hit = _CANDIDATE_SQL.get(key)
     if hit is not None:
@@ -118,34 +117,97 @@ def _candidates_query(dialect: str, types: tuple[str, ...], meeting: bool, windo
         where.append(doc_t.c.type.in_(types))
     if meeting:
         where.append(doc_t.c.meeting_id == bindparam("meeting_id"))
-    if dialect == "sqlite":
-        matches, score = _matches(dialect, match)
-        stmt = matches.add_columns(score).where(*where).order_by(fts_t.c.rowid.desc())
-        hit = RawQuery(stmt.limit(bindparam("candidates", type_=Integer())))
-    else:
-        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), match)
-        if windowed:
-            where.append(doc_t.c.id > bindparam("floor", type_=Integer()))
-        newest = (
-            select(doc_t.c.id, _tsv.label("tsv"))
-            .where(_tsv.op("@@")(tsquery), *where)
-            .order_by(doc_t.c.id.desc())
-            .limit(bindparam("candidates", type_=Integer()))
-            .subquery("newest")
-        )
-        # Ranked after the LIMIT: ts_rank for the candidates only.
-        # ts_rank is a float4: cast it, or the cursor (a float8 from JSON) never equals it again.
-        ranked = select(newest.c.id, cast(func.ts_rank(newest.c.tsv, tsquery), Double).label("score"))
-        hit = RawQuery(ranked)
+    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), match)
+    if windowed:
+        where.append(doc_t.c.id > bindparam("floor", type_=Integer()))
+    newest = (
+        select(doc_t.c.id, _tsv.label("tsv"))
+        .where(_tsv.op("@@")(tsquery), *where)
+        .order_by(doc_t.c.id.desc())
+        .limit(bindparam("candidates", type_=Integer()))
+        .subquery("newest")
+    )
+    # Ranked after the LIMIT: ts_rank for the candidates only.
+    # ts_rank is a float4: cast it, or the cursor (a float8 from JSON) never equals it again.
+    ranked = select(newest.c.id, cast(func.ts_rank(newest.c.tsv, tsquery), Double).label("score"))
+    hit = RawQuery(ranked)
     _CANDIDATE_SQL[key] = hit
     return hit
 
 
-# The newest SEARCH_CANDIDATES matches when no filter needs search_document: the FTS5
-# table gives its rowids (search_document's ids) in descending order and bm25() for each.
-_SQLITE_UNFILTERED = (
-    "SELECT rowid, -bm25(search_fts) FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
-)
+def _sqlite_candidates_sql(ntypes: int, meeting: bool) -> str:
+    """The newest :candidates matches of :match on SQLite, as (id, score)."""
+    if not ntypes and not meeting:
+        # Nothing to join to search_document for: the FTS5 table gives its rowids
+        # (search_document's ids) newest first, and bm25() for each.
+        return (
+            "SELECT rowid AS id, -bm25(search_fts) AS score FROM search_fts "
+            "WHERE search_fts MATCH :match ORDER BY rowid DESC LIMIT :candidates"
+        )
+    where = [f"d.type IN ({', '.join(f':type{i}' for i in range(ntypes))})"] if ntypes else []
+    if meeting:
+        where.append("d.meeting_id = :meeting_id")
+    return (
+        "SELECT search_fts.rowid AS id, -bm25(search_fts) AS score FROM search_fts "
+        "JOIN search_document AS d ON d.id = search_fts.rowid "
+        f"WHERE search_fts MATCH :match AND {' AND '.join(where)} "
+        "ORDER BY search_fts.rowid DESC LIMIT :candidates"
+    )
+
+
+_SQLITE_PAGE: dict[tuple[int, bool, bool], str] = {}
+
+
+def _sqlite_page_sql(ntypes: int, meeting: bool, after: bool) -> str:
+    """One statement for a page on SQLite: the candidates, ranked and cut to the page by
+    SQLite, the page's documents, and the total (the number of candidates)."""
+    key = (ntypes, meeting, after)
+    hit = _SQLITE_PAGE.get(key)
+    if hit is None:
+        # Best first, ties by id: the order the cursor encodes. The page is cut before the
+        # join, so that only its documents are read.
+        keyset = "WHERE c.score < :score OR (c.score = :score AND c.id > :id) " if after else ""
+        hit = _SQLITE_PAGE[key] = (
+            f"WITH c AS MATERIALIZED ({_sqlite_candidates_sql(ntypes, meeting)}) "
+            "SELECT (SELECT count(*) FROM c), p.id, p.score, d.type, d.record_id, d.meeting_id, "
+            "d.title, d.body "
+            f"FROM (SELECT c.id, c.score FROM c {keyset}ORDER BY c.score DESC, c.id LIMIT :limit) AS p "
+            "JOIN search_document AS d ON d.id = p.id ORDER BY p.score DESC, p.id"
+        )
+    return hit
+
+
+def _sqlite_search(
+    cur: Any, q: str, types: list[str], meeting_id: int | None, after: list[Any] | None, limit: int
+) -> PageResult:
+    values: dict[str, Any] = {
+        "match": _fts5_query(_sqlite_tokens(cur, query_tokens(q))),
+        "candidates": SEARCH_CANDIDATES,
+        "limit": limit + 1,
+        **{f"type{i}": t for i, t in enumerate(types)},
+    }
+    if meeting_id is not None:
+        values["meeting_id"] = meeting_id
+    if after is not None:
+        values["score"], values["id"] = after
+    cur.execute(_sqlite_page_sql(len(types), meeting_id is not None, after is not None), values)
+    rows = cur.fetchall()
+    if rows:
+        total = rows[0][0]
+    elif after is None:
+        total = 0
+    else:  # past the last hit: the total alone
+        cur.execute(
+            f"SELECT count(*) FROM ({_sqlite_candidates_sql(len(types), meeting_id is not None)})", values
+        )
+        total = cur.fetchone()[0]
+    names = ("id", "score", "type", "record_id", "meeting_id", "title", "body")
+    page = [dict(zip(names, r[1:], strict=True)) for r in rows[:limit]]
+    more = len(rows) > limit
+    next_cursor = encode_cursor("-score,id", [page[-1]["score"], page[-1]["id"]]) if more else None
+    return PageResult(page, total, next_cursor)
+
+
 # temp.search_fts_terms: see app.search_index.SQLITE_TERMS_DDL.
 _LONGER_TERM = "SELECT 1 FROM temp.search_fts_terms WHERE term >= ? AND term < ? LIMIT 1"
 _PLAIN = re.compile(r"[0-9a-z]+")
@@ -178,14 +240,7 @@ def _candidates(
     if meeting_id is not None:
         values["meeting_id"] = meeting_id
     meeting = meeting_id is not None
-    if dialect == "sqlite":
-        values["match"] = _fts5_query(_sqlite_tokens(cur, query_tokens(q)))
-        if not types and not meeting:
-            # Nothing to join to search_document for: rank within the FTS5 table alone.
-            cur.execute(_SQLITE_UNFILTERED, (values["match"], SEARCH_CANDIDATES))
-            return [(float(r[1]), int(r[0])) for r in cur.fetchall()]
-        rows = _candidates_query(dialect, types, meeting, False).run(cur, raw_dialect, **values)
-        return [(float(r[1]), int(r[0])) for r in rows]
+    # PostgreSQL (SQLite: _sqlite_search).
     cur.execute("SELECT max(id) FROM search_document")
     top = cur.fetchone()[0] or 0
     if top > FIRST_WINDOW:
@@ -211,12 +266,9 @@ def _candidates(
     return [(float(r[1]), int(r[0])) for r in rows]
 
 
-_DOCS_SQL = {
-    "sqlite": "SELECT id, type, record_id, meeting_id, title, body FROM search_document "
-    "WHERE id IN (SELECT value FROM json_each(?))",
-    "postgresql": "SELECT id, type, record_id, meeting_id, title, body FROM search_document "
-    "WHERE id = ANY(%(ids)s)",
-}
+_PG_DOCS_SQL = (
+    "SELECT id, type, record_id, meeting_id, title, body FROM search_document WHERE id = ANY(%(ids)s)"
+)
 
 
 def search(
@@ -246,6 +298,8 @@ def search(
         if cursor
         else None
     )
+    if dialect == "sqlite":
+        return _sqlite_search(cur, q, sorted(types or ()), meeting_id, after, limit)
     hits = _candidates(cur, dialect, q, tuple(sorted(types or ())), meeting_id, raw_dialect)
     # Best first, ties by id: the same order the cursor encodes.
     hits.sort(key=lambda h: (-h[0], h[1]))
@@ -256,11 +310,7 @@ def search(
     page, more = hits[:limit], len(hits) > limit
     docs = {}
     if page:
-        ids = [h[1] for h in page]
-        if dialect == "sqlite":
-            cur.execute(_DOCS_SQL["sqlite"], (orjson.dumps(ids).decode(),))
-        else:
-            cur.execute(_DOCS_SQL["postgresql"], {"ids": ids})
+        cur.execute(_PG_DOCS_SQL, {"ids": [h[1] for h in page]})
         names = ("id", "type", "record_id", "meeting_id", "title", "body")
         docs = {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
     result = [{**docs[id_], "score": sc} for sc, id_ in page if id_ in docs]

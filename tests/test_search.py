@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.models.search import HitType
+from app.pagination import encode_cursor
 from tests.conftest import BACKEND, problem_of
 
 DANG_KY = "ben-tre-2018-03-20-nq18-19-dang-ky-lam-viec-so-nganh"
@@ -87,6 +88,20 @@ class TestSearch:
                 break
         assert seen == [(h["type"], h["id"]) for h in whole["items"]]
         assert len(seen) == whole["total"]
+
+    @pytest.mark.parametrize("type_", [None, "directive"])
+    def test_search_cursor_past_the_last_hit(self, client: TestClient, type_: str | None) -> None:
+        """A page after every hit is empty, and still has the total."""
+        params: dict[str, Any] = {"q": "tinh uy", "limit": 100} | ({"type": type_} if type_ else {})
+        whole = search(client, **params)
+        assert whole["total"] > 0
+        lowest = min(h["score"] for h in whole["items"])
+        past = encode_cursor("-score,id", [lowest - 1, 0])
+        assert search(client, **params, cursor=past) == {
+            "items": [],
+            "total": whole["total"],
+            "next_cursor": None,
+        }
 
     def test_search_meeting_filter(self, client: TestClient) -> None:
         assert search(client, q="tinh uy", meeting_id=2)["total"] == 0
