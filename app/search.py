@@ -146,10 +146,19 @@ def _sqlite_candidates_sql(ntypes: int, meeting: bool) -> str:
         )
     where = [f"d.type IN ({', '.join(f':type{i}' for i in range(ntypes))})"] if ntypes else []
     if meeting:
-        where.append("d.meeting_id = :meeting_id")
+        # A meeting's documents lie between its smallest and largest id (a few dozen, made
+        # together): FTS5 reads only that range of its document lists, instead of joining
+        # every match to search_document to look at its meeting.
+        where += [
+            "d.meeting_id = :meeting_id",
+            "search_fts.rowid >= (SELECT min(id) FROM search_document WHERE meeting_id = :meeting_id)",
+            "search_fts.rowid <= (SELECT max(id) FROM search_document WHERE meeting_id = :meeting_id)",
+        ]
+    # CROSS JOIN: the FTS5 table is the outer loop (else, with the bounds, SQLite may probe
+    # it once per document of the meeting, each probe a whole MATCH).
     return (
         "SELECT search_fts.rowid AS id, -bm25(search_fts) AS score FROM search_fts "
-        "JOIN search_document AS d ON d.id = search_fts.rowid "
+        "CROSS JOIN search_document AS d ON d.id = search_fts.rowid "
         f"WHERE search_fts MATCH :match AND {' AND '.join(where)} "
         "ORDER BY search_fts.rowid DESC LIMIT :candidates"
     )

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from app.models.search import HitType
 from app.pagination import encode_cursor
 from tests.conftest import BACKEND, problem_of
+from tests.test_writes import NEW_MEETING
 
 DANG_KY = "ben-tre-2018-03-20-nq18-19-dang-ky-lam-viec-so-nganh"
 
@@ -20,6 +21,25 @@ def search(client: TestClient, **params: Any) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
+
+
+def create_directive(
+    client: TestClient, auth: dict[str, str], slug: str, text: str, meeting_id: int | None = None
+) -> int:
+    source = client.get("/api/v1/directives/1").json()
+    body = {
+        "slug": slug,
+        "meeting_id": meeting_id or source["meeting_id"],
+        "issued_by": source["issued_by"],
+        "text": text,
+        "addressees": ["Sở Nội vụ"],
+        "due_date": "2030-12-31",
+        "source_quote": "trích dẫn",
+    }
+    r = client.post("/api/v1/directives", json=body, headers=auth)
+    assert r.status_code == 201, r.text
+    value: int = r.json()["id"]
+    return value
 
 
 def directive_id(client: TestClient, slug: str) -> int:
@@ -184,24 +204,42 @@ class TestSearchPaths:
         monkeypatch.setattr(search_module, "_sqlite_tokens", lambda cur, toks: [*toks[:-1], toks[-1] + "*"])
         assert {q: search(client, q=q, limit=100) for q in SEED_QUERIES} == fast
 
+    @pytest.mark.parametrize("q", SEED_QUERIES)
+    def test_meeting_filter_keeps_the_meetings_hits(self, client: TestClient, q: str) -> None:
+        """The meeting filter gives the hits of the meeting among all hits, in their order."""
+        every = search(client, q=q, limit=100)
+        assert every["total"] < 100  # all of them
+        mine = [h for h in every["items"] if h["meeting_id"] == 1]
+        assert mine
+        body = search(client, q=q, meeting_id=1, limit=100)
+        assert body["items"] == mine
+        assert body["total"] == len(mine)
+
+    def test_meeting_filter_with_other_records_among_its_own(
+        self, client: TestClient, auth: dict[str, str]
+    ) -> None:
+        """A record added to a meeting after another meeting's records (its search document's id
+        is then past theirs) is found with the meeting's others, and the other's are not."""
+        r = client.post("/api/v1/meetings", json=NEW_MEETING | {"summary": "Rà soát zqxword"}, headers=auth)
+        assert r.status_code == 201, r.text
+        other = r.json()["id"]
+        late = create_directive(client, auth, "zqx-late", "Rà soát zqxword muộn", meeting_id=1)
+        early = search(client, q="ra soat", meeting_id=1, limit=100)["items"]
+        assert {(h["type"], h["id"]) for h in early} >= {("directive", late)}
+        assert all(h["meeting_id"] == 1 for h in early)
+        assert [(h["type"], h["id"]) for h in search(client, q="zqxword", meeting_id=1)["items"]] == [
+            ("directive", late)
+        ]
+        assert [(h["type"], h["id"]) for h in search(client, q="zqxword", meeting_id=other)["items"]] == [
+            ("meeting", other)
+        ]
+        assert search(client, q="zqxword", meeting_id=10**6)["total"] == 0
+
     def test_last_word_stays_a_prefix_after_writes(self, client: TestClient, auth: dict[str, str]) -> None:
         """A word that no longer word began with is a prefix again once one is written."""
-        source = client.get("/api/v1/directives/1").json()
 
         def create(slug: str, text: str) -> int:
-            body = {
-                "slug": slug,
-                "meeting_id": source["meeting_id"],
-                "issued_by": source["issued_by"],
-                "text": text,
-                "addressees": ["Sở Nội vụ"],
-                "due_date": "2030-12-31",
-                "source_quote": "trích dẫn",
-            }
-            r = client.post("/api/v1/directives", json=body, headers=auth)
-            assert r.status_code == 201, r.text
-            value: int = r.json()["id"]
-            return value
+            return create_directive(client, auth, slug, text)
 
         def found(q: str) -> set[int]:
             return {h["id"] for h in search(client, q=q, type="directive", limit=100)["items"]}
