@@ -22,6 +22,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings, get_settings
+from app.search_index import SQLITE_TERMS_DDL
 
 log = logging.getLogger("app.db")
 
@@ -119,6 +120,7 @@ def create_db_engine(settings: Settings | None = None) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(settings.sqlite_busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute(SQLITE_TERMS_DDL)
         if not memory:
             cur.execute(f"PRAGMA journal_mode = {'WAL' if wal else 'DELETE'}")
             cur.execute("PRAGMA synchronous = NORMAL")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Double,
@@ -47,8 +47,8 @@ def query_tokens(q: str) -> list[str]:
 
 
 def _fts5_query(toks: list[str]) -> str:
-    # Every word must match; the last one may be a prefix (the user is still typing).
-    return " ".join(f'"{t}"' for t in toks[:-1]) + (" " if len(toks) > 1 else "") + f'"{toks[-1]}"*'
+    """Every word must match; a word ending in "*" is a prefix (the last one: the user is still typing)."""
+    return " ".join(f'"{t[:-1]}"*' if t.endswith("*") else f'"{t}"' for t in toks)
 
 
 def _tsquery(toks: list[str]) -> str:
@@ -58,7 +58,7 @@ def _tsquery(toks: list[str]) -> str:
 def match_param(dialect: str, q: str) -> str:
     """The text query for the back end's index: an FTS5 query on SQLite, a tsquery on PostgreSQL."""
     toks = query_tokens(q)
-    return _fts5_query(toks) if dialect == "sqlite" else _tsquery(toks)
+    return _fts5_query([*toks[:-1], toks[-1] + "*"]) if dialect == "sqlite" else _tsquery(toks)
 
 
 def _matches(dialect: str, query: Any) -> tuple[Select[Any], ColumnElement[Any]]:
@@ -106,7 +106,7 @@ _CANDIDATE_SQL: dict[tuple[Any, ...], RawQuery] = {}
 
 
 def _candidates_query(dialect: str, types: tuple[str, ...], meeting: bool, windowed: bool) -> RawQuery:
-    """The newest SEARCH_CANDIDATES matches of :match, with their scores (cached per shape)."""
+    """PostgreSQL's newest SEARCH_CANDIDATES matches of :match, with their scores (cached per shape)."""
     key = (dialect, types, meeting, windowed)
     hit = _CANDIDATE_SQL.get(key)
     if hit is not None:
@@ -117,27 +117,132 @@ def _candidates_query(dialect: str, types: tuple[str, ...], meeting: bool, windo
         where.append(doc_t.c.type.in_(types))
     if meeting:
         where.append(doc_t.c.meeting_id == bindparam("meeting_id"))
-    if dialect == "sqlite":
-        matches, score = _matches(dialect, match)
-        stmt = matches.add_columns(score).where(*where).order_by(fts_t.c.rowid.desc())
-        hit = RawQuery(stmt.limit(bindparam("candidates", type_=Integer())))
-    else:
-        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), match)
-        if windowed:
-            where.append(doc_t.c.id > bindparam("floor", type_=Integer()))
-        newest = (
-            select(doc_t.c.id, _tsv.label("tsv"))
-            .where(_tsv.op("@@")(tsquery), *where)
-            .order_by(doc_t.c.id.desc())
-            .limit(bindparam("candidates", type_=Integer()))
-            .subquery("newest")
-        )
-        # Ranked after the LIMIT: ts_rank for the candidates only.
-        # ts_rank is a float4: cast it, or the cursor (a float8 from JSON) never equals it again.
-        ranked = select(newest.c.id, cast(func.ts_rank(newest.c.tsv, tsquery), Double).label("score"))
-        hit = RawQuery(ranked)
+    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), match)
+    if windowed:
+        where.append(doc_t.c.id > bindparam("floor", type_=Integer()))
+    newest = (
+        select(doc_t.c.id, _tsv.label("tsv"))
+        .where(_tsv.op("@@")(tsquery), *where)
+        .order_by(doc_t.c.id.desc())
+        .limit(bindparam("candidates", type_=Integer()))
+        .subquery("newest")
+    )
+    # Ranked after the LIMIT: ts_rank for the candidates only.
+    # ts_rank is a float4: cast it, or the cursor (a float8 from JSON) never equals it again.
+    ranked = select(newest.c.id, cast(func.ts_rank(newest.c.tsv, tsquery), Double).label("score"))
+    hit = RawQuery(ranked)
     _CANDIDATE_SQL[key] = hit
     return hit
+
+
+def _sqlite_candidates_sql(ntypes: int, meeting: bool) -> str:
+    """The newest :candidates matches of :match on SQLite, as (id, score)."""
+    if not ntypes and not meeting:
+        # Nothing to join to search_document for: the FTS5 table gives its rowids
+        # (search_document's ids) newest first, and bm25() for each.
+        return (
+            "SELECT rowid AS id, -bm25(search_fts) AS score FROM search_fts "
+            "WHERE search_fts MATCH :match ORDER BY rowid DESC LIMIT :candidates"
+        )
+    where = [f"d.type IN ({', '.join(f':type{i}' for i in range(ntypes))})"] if ntypes else []
+    if meeting:
+        # A meeting's documents lie between its smallest and largest id (a few dozen, made
+        # together): FTS5 reads only that range of its document lists, instead of joining
+        # every match to search_document to look at its meeting.
+        where += [
+            "d.meeting_id = :meeting_id",
+            "search_fts.rowid >= (SELECT min(id) FROM search_document WHERE meeting_id = :meeting_id)",
+            "search_fts.rowid <= (SELECT max(id) FROM search_document WHERE meeting_id = :meeting_id)",
+        ]
+    # CROSS JOIN: the FTS5 table is the outer loop (else, with the bounds, SQLite may probe
+    # it once per document of the meeting, each probe a whole MATCH). INDEXED BY: SQLite
+    # would read each match's row by its id (the primary key), with its texts; the index
+    # has the type and meeting, and is far smaller (with a rare type, every match is read).
+    return (
+        "SELECT search_fts.rowid AS id, -bm25(search_fts) AS score FROM search_fts "
+        "CROSS JOIN search_document AS d INDEXED BY ix_search_document_id_type_meeting_id "
+        "ON d.id = search_fts.rowid "
+        f"WHERE search_fts MATCH :match AND {' AND '.join(where)} "
+        "ORDER BY search_fts.rowid DESC LIMIT :candidates"
+    )
+
+
+_SQLITE_PAGE: dict[tuple[int, bool, bool], str] = {}
+
+
+def _sqlite_page_sql(ntypes: int, meeting: bool, after: bool) -> str:
+    """One statement for a page on SQLite: the candidates, ranked and cut to the page by
+    SQLite, the page's documents, and the total (the number of candidates)."""
+    key = (ntypes, meeting, after)
+    hit = _SQLITE_PAGE.get(key)
+    if hit is None:
+        # Best first, ties by id: the order the cursor encodes. The page is cut before the
+        # join, so that only its documents are read.
+        keyset = "WHERE c.score < :score OR (c.score = :score AND c.id > :id) " if after else ""
+        hit = _SQLITE_PAGE[key] = (
+            f"WITH c AS MATERIALIZED ({_sqlite_candidates_sql(ntypes, meeting)}) "
+            "SELECT (SELECT count(*) FROM c), p.id, p.score, d.type, d.record_id, d.meeting_id, "
+            "d.title, d.body "
+            f"FROM (SELECT c.id, c.score FROM c {keyset}ORDER BY c.score DESC, c.id LIMIT :limit) AS p "
+            "JOIN search_document AS d ON d.id = p.id ORDER BY p.score DESC, p.id"
+        )
+    return hit
+
+
+def _sqlite_search(
+    cur: Any, q: str, types: list[str], meeting_id: int | None, after: list[Any] | None, limit: int
+) -> PageResult:
+    values: dict[str, Any] = {
+        "match": _fts5_query(_sqlite_tokens(cur, query_tokens(q))),
+        "candidates": SEARCH_CANDIDATES,
+        "limit": limit + 1,
+        **{f"type{i}": t for i, t in enumerate(types)},
+    }
+    if meeting_id is not None:
+        values["meeting_id"] = meeting_id
+    if after is not None:
+        values["score"], values["id"] = after
+    cur.execute(_sqlite_page_sql(len(types), meeting_id is not None, after is not None), values)
+    rows = cur.fetchall()
+    if rows:
+        total = rows[0][0]
+    elif after is None:
+        total = 0
+    else:  # past the last hit: the total alone
+        cur.execute(
+            f"SELECT count(*) FROM ({_sqlite_candidates_sql(len(types), meeting_id is not None)})", values
+        )
+        total = cur.fetchone()[0]
+    names = ("id", "score", "type", "record_id", "meeting_id", "title", "body")
+    page = [dict(zip(names, r[1:], strict=True)) for r in rows[:limit]]
+    more = len(rows) > limit
+    next_cursor = encode_cursor("-score,id", [page[-1]["score"], page[-1]["id"]]) if more else None
+    return PageResult(page, total, next_cursor)
+
+
+# temp.search_fts_terms: see app.search_index.SQLITE_TERMS_DDL.
+_LONGER_TERM = "SELECT 1 FROM temp.search_fts_terms WHERE term >= ? AND term < ? LIMIT 1"
+_PLAIN = re.compile(r"[0-9a-z]+")
+
+
+def _sqlite_tokens(cur: Any, toks: list[str]) -> list[str]:
+    """The tokens for FTS5, the last one marked as a prefix ("khai*") unless no longer word begins with it.
+
+    FTS5 answers a prefix query by merging the document lists of every indexed word with
+    that prefix, in full, before it returns a row, and bm25() does it a second time to count
+    the matching documents; a word alone is read only as far as needed. When the index holds
+    no longer word with the prefix, the word alone matches the same documents with the same
+    bm25() (the same occurrences), so it is asked for instead. Only for words of [0-9a-z],
+    which the FTS5 tokenizer keeps as they are, so that the index's words compare as given.
+    The check reads the first occurrence of the first longer word, if any: a few µs.
+    """
+    last = toks[-1]
+    if _PLAIN.fullmatch(last):
+        # "\x01": past `last` itself, before any longer word ([0-9a-z] follow it in the index).
+        cur.execute(_LONGER_TERM, (last + "\x01", last[:-1] + chr(ord(last[-1]) + 1)))
+        if cur.fetchone() is None:
+            return [*toks[:-1], last]
+    return [*toks[:-1], last + "*"]
 
 
 def _candidates(
@@ -147,9 +252,7 @@ def _candidates(
     if meeting_id is not None:
         values["meeting_id"] = meeting_id
     meeting = meeting_id is not None
-    if dialect == "sqlite":
-        rows = _candidates_query(dialect, types, meeting, False).run(cur, raw_dialect, **values)
-        return [(float(r[1]), int(r[0])) for r in rows]
+    # PostgreSQL (SQLite: _sqlite_search).
     cur.execute("SELECT max(id) FROM search_document")
     top = cur.fetchone()[0] or 0
     if top > FIRST_WINDOW:
@@ -175,12 +278,9 @@ def _candidates(
     return [(float(r[1]), int(r[0])) for r in rows]
 
 
-_DOCS_SQL = {
-    "sqlite": "SELECT id, type, record_id, meeting_id, title, body FROM search_document "
-    "WHERE id IN (SELECT value FROM json_each(?))",
-    "postgresql": "SELECT id, type, record_id, meeting_id, title, body FROM search_document "
-    "WHERE id = ANY(%(ids)s)",
-}
+_PG_DOCS_SQL = (
+    "SELECT id, type, record_id, meeting_id, title, body FROM search_document WHERE id = ANY(%(ids)s)"
+)
 
 
 def search(
@@ -210,6 +310,8 @@ def search(
         if cursor
         else None
     )
+    if dialect == "sqlite":
+        return _sqlite_search(cur, q, sorted(types or ()), meeting_id, after, limit)
     hits = _candidates(cur, dialect, q, tuple(sorted(types or ())), meeting_id, raw_dialect)
     # Best first, ties by id: the same order the cursor encodes.
     hits.sort(key=lambda h: (-h[0], h[1]))
@@ -220,11 +322,7 @@ def search(
     page, more = hits[:limit], len(hits) > limit
     docs = {}
     if page:
-        ids = [h[1] for h in page]
-        if dialect == "sqlite":
-            cur.execute(_DOCS_SQL["sqlite"], (orjson.dumps(ids).decode(),))
-        else:
-            cur.execute(_DOCS_SQL["postgresql"], {"ids": ids})
+        cur.execute(_PG_DOCS_SQL, {"ids": [h[1] for h in page]})
         names = ("id", "type", "record_id", "meeting_id", "title", "body")
         docs = {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
     result = [{**docs[id_], "score": sc} for sc, id_ in page if id_ in docs]

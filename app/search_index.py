@@ -26,6 +26,12 @@ SQLITE_DDL = [
     "INSERT INTO search_fts(search_fts, rowid, folded) VALUES ('delete', old.id, old.folded); "
     "INSERT INTO search_fts(rowid, folded) VALUES (new.id, new.folded); END",
 ]
+# The indexed words of search_fts, one row per occurrence, for app.search to ask whether a
+# longer word begins with a query's last one. A table of each connection's temp schema
+# (made on connect by app.db): it stores nothing, and is no part of the schema's history.
+SQLITE_TERMS_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_terms USING fts5vocab(main, search_fts, instance)"
+)
 # PostgreSQL keeps the tsvector of `folded` in a stored generated column (so that neither
 # the recheck of the index nor ts_rank computes to_tsvector again), indexed with GIN. The
 # column is not in the model: SQLite has no such type, and nothing writes it.

@@ -82,6 +82,11 @@ async def main_async(args: argparse.Namespace) -> int:
         dlo, dhi = conn.exec_driver_sql("select min(id), max(id) from directive").one()
     rng = random.Random(1)  # noqa: S311  (which records to ask for, not secrets)
     deep = _cursor("id", [dlo + (dhi - dlo) * 9 // 10])
+    trien_khai = urllib.parse.quote("triển khai")
+    search_page_2 = ""
+    if not args.only or any("search" in o for o in args.only):
+        _, first, _ = await call(app, f"/api/v1/search?q={trien_khai}")
+        search_page_2 = json.loads(first)["next_cursor"]
     routes: dict[str, list[str]] = {
         "meeting include=all": [
             f"/api/v1/meetings/{rng.randint(lo, hi)}?include={INCLUDE}" for _ in range(200)
@@ -103,6 +108,13 @@ async def main_async(args: argparse.Namespace) -> int:
         "directive one": [f"/api/v1/directives/{rng.randint(dlo, dhi)}" for _ in range(200)],
         "search q=triển khai": ["/api/v1/search?q=" + urllib.parse.quote("triển khai")],
         "search q=dang ky": ["/api/v1/search?q=dang+ky&limit=5"],
+        "search q=triển khai page 2": [f"/api/v1/search?q={trien_khai}&cursor={search_page_2}"],
+        "search q=tri (prefix)": ["/api/v1/search?q=tri"],
+        "search type=directive": [f"/api/v1/search?q={trien_khai}&type=directive"],
+        "search type=person (rare)": [f"/api/v1/search?q={trien_khai}&type=person"],
+        "search meeting_id": [
+            f"/api/v1/search?q={trien_khai}&meeting_id={rng.randint(lo, hi)}" for _ in range(200)
+        ],
     }
     if args.only:
         routes = {k: v for k, v in routes.items() if any(o in k for o in args.only)}

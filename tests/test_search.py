@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import problem_of
+from app.models.search import HitType
+from app.pagination import encode_cursor
+from tests.conftest import BACKEND, problem_of
+from tests.test_writes import NEW_MEETING
 
 DANG_KY = "ben-tre-2018-03-20-nq18-19-dang-ky-lam-viec-so-nganh"
 
@@ -18,6 +21,25 @@ def search(client: TestClient, **params: Any) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
+
+
+def create_directive(
+    client: TestClient, auth: dict[str, str], slug: str, text: str, meeting_id: int | None = None
+) -> int:
+    source = client.get("/api/v1/directives/1").json()
+    body = {
+        "slug": slug,
+        "meeting_id": meeting_id or source["meeting_id"],
+        "issued_by": source["issued_by"],
+        "text": text,
+        "addressees": ["Sở Nội vụ"],
+        "due_date": "2030-12-31",
+        "source_quote": "trích dẫn",
+    }
+    r = client.post("/api/v1/directives", json=body, headers=auth)
+    assert r.status_code == 201, r.text
+    value: int = r.json()["id"]
+    return value
 
 
 def directive_id(client: TestClient, slug: str) -> int:
@@ -87,6 +109,20 @@ class TestSearch:
         assert seen == [(h["type"], h["id"]) for h in whole["items"]]
         assert len(seen) == whole["total"]
 
+    @pytest.mark.parametrize("type_", [None, "directive"])
+    def test_search_cursor_past_the_last_hit(self, client: TestClient, type_: str | None) -> None:
+        """A page after every hit is empty, and still has the total."""
+        params: dict[str, Any] = {"q": "tinh uy", "limit": 100} | ({"type": type_} if type_ else {})
+        whole = search(client, **params)
+        assert whole["total"] > 0
+        lowest = min(h["score"] for h in whole["items"])
+        past = encode_cursor("-score,id", [lowest - 1, 0])
+        assert search(client, **params, cursor=past) == {
+            "items": [],
+            "total": whole["total"],
+            "next_cursor": None,
+        }
+
     def test_search_meeting_filter(self, client: TestClient) -> None:
         assert search(client, q="tinh uy", meeting_id=2)["total"] == 0
         assert search(client, q="tinh uy", meeting_id=1)["total"] > 0
@@ -115,6 +151,107 @@ class TestSearch:
         r = client.get("/api/v1/search", params={"q": "x", "type": "vote"})
         assert r.status_code == 422
         assert problem_of(r)["invalid_params"][0]["name"].startswith("query.type")
+
+
+# Queries on the seed with hits of several types, several words, and last words that are whole
+# words of the index ("uy", "ky") or only the beginnings of longer ones ("k", "d", "phon").
+SEED_QUERIES = [
+    "tinh uy",
+    "dang ky",
+    "dang k",
+    "hop nhat van phong",
+    "van phon",
+    "ubnd",
+    "chi dao",
+    "d",
+    "to chuc",
+]
+
+
+class TestSearchPaths:
+    """The faster ways the search takes give the answers of the plain ones."""
+
+    @pytest.mark.parametrize("q", SEED_QUERIES)
+    def test_unfiltered_equals_every_type(self, client: TestClient, q: str) -> None:
+        """Without a filter, SQLite ranks the matches within its FTS5 table alone; with a type
+        filter, through the join to search_document. Asking for every type must not change
+        the hits, their order, their scores or the total."""
+        every = search(client, q=q, type=[t.value for t in HitType], limit=100)
+        assert every["total"] > 0
+        assert search(client, q=q, limit=100) == every
+
+    @pytest.mark.skipif(BACKEND != "sqlite", reason="FTS5's prefix queries: SQLite only")
+    def test_whole_last_word_equals_prefix_query(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """SQLite asks FTS5 for the last word alone when no longer word of the index begins
+        with it: the answers are those of the prefix query, scores included."""
+        from app import search as search_module
+
+        asked: list[str] = []
+        checked = search_module._sqlite_tokens
+
+        def spy(cur: Any, toks: list[str]) -> list[str]:
+            out = checked(cur, toks)
+            asked.append(out[-1])
+            return out
+
+        monkeypatch.setattr(search_module, "_sqlite_tokens", spy)
+        fast = {q: search(client, q=q, limit=100) for q in SEED_QUERIES}
+        # Both kinds were asked for: whole words, and prefixes of longer ones.
+        assert {"uy", "ky"} <= set(asked)
+        assert {"k*", "d*", "phon*"} <= set(asked)
+        monkeypatch.setattr(search_module, "_sqlite_tokens", lambda cur, toks: [*toks[:-1], toks[-1] + "*"])
+        assert {q: search(client, q=q, limit=100) for q in SEED_QUERIES} == fast
+
+    @pytest.mark.parametrize("q", SEED_QUERIES)
+    def test_meeting_filter_keeps_the_meetings_hits(self, client: TestClient, q: str) -> None:
+        """The meeting filter gives the hits of the meeting among all hits, in their order."""
+        every = search(client, q=q, limit=100)
+        assert every["total"] < 100  # all of them
+        mine = [h for h in every["items"] if h["meeting_id"] == 1]
+        assert mine
+        body = search(client, q=q, meeting_id=1, limit=100)
+        assert body["items"] == mine
+        assert body["total"] == len(mine)
+
+    def test_meeting_filter_with_other_records_among_its_own(
+        self, client: TestClient, auth: dict[str, str]
+    ) -> None:
+        """A record added to a meeting after another meeting's records (its search document's id
+        is then past theirs) is found with the meeting's others, and the other's are not."""
+        r = client.post("/api/v1/meetings", json=NEW_MEETING | {"summary": "Rà soát zqxword"}, headers=auth)
+        assert r.status_code == 201, r.text
+        other = r.json()["id"]
+        late = create_directive(client, auth, "zqx-late", "Rà soát zqxword muộn", meeting_id=1)
+        early = search(client, q="ra soat", meeting_id=1, limit=100)["items"]
+        assert {(h["type"], h["id"]) for h in early} >= {("directive", late)}
+        assert all(h["meeting_id"] == 1 for h in early)
+        assert [(h["type"], h["id"]) for h in search(client, q="zqxword", meeting_id=1)["items"]] == [
+            ("directive", late)
+        ]
+        assert [(h["type"], h["id"]) for h in search(client, q="zqxword", meeting_id=other)["items"]] == [
+            ("meeting", other)
+        ]
+        assert search(client, q="zqxword", meeting_id=10**6)["total"] == 0
+
+    def test_last_word_stays_a_prefix_after_writes(self, client: TestClient, auth: dict[str, str]) -> None:
+        """A word that no longer word began with is a prefix again once one is written."""
+
+        def create(slug: str, text: str) -> int:
+            return create_directive(client, auth, slug, text)
+
+        def found(q: str) -> set[int]:
+            return {h["id"] for h in search(client, q=q, type="directive", limit=100)["items"]}
+
+        first = create("zqx-1", "Rà soát quy trình zqxhop trong quý")
+        assert found("zqxhop") == {first}
+        assert found("ra soat zqxhop") == {first}
+        second = create("zqx-2", "Rà soát quy trình zqxhopnhat trong quý")
+        assert found("zqxhop") == {first, second}
+        assert found("ra soat zqxhop") == {first, second}
+        assert found("zqxhopnhat") == {second}
+        assert found("zqxho") == {first, second}
 
 
 class TestTextFilters:
