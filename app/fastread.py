@@ -160,6 +160,26 @@ class json_object(FunctionElement[Any]):  # noqa: N801
         super().__init__(*(v for _, v in pairs))
 
 
+class json_array(FunctionElement[Any]):  # noqa: N801
+    """A JSON array of these values, in this order (a row as JSON, without its keys)."""
+
+    name = "json_array"
+    inherit_cache = True
+
+    def __init__(self, *values: ColumnElement[Any]) -> None:
+        super().__init__(*values)
+
+
+@compiles(json_array, "sqlite")
+def _json_array_sqlite(element: json_array, compiler: Any, **kw: Any) -> str:
+    return f"json_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_array, "postgresql")
+def _json_array_pg(element: json_array, compiler: Any, **kw: Any) -> str:
+    return f"json_build_array({compiler.process(element.clauses, **kw)})"
+
+
 class utc_z(FunctionElement[Any]):  # noqa: N801
     """Stored ISO 8601 text, its `+00:00` offset written `Z`: as pydantic writes a UTC datetime."""
 

@@ -144,6 +144,45 @@ def test_read_meetings_with_includes_fast_path_equals_pydantic(
 
 
 @pytest.mark.parametrize(
+    "include",
+    [
+        ["participants"],
+        ["directives"],
+        ["shortcomings"],
+        ["findings"],
+        ["documents"],
+        ["documents", "findings", "shortcomings", "directives", "participants"],
+        ["directives", "participants"],
+    ],
+)
+def test_read_meeting_one_statement_equals_one_statement_per_list(
+    big_client: TestClient, engine: Engine, include: list[str]
+) -> None:
+    """The meeting and its lists in one statement (what PostgreSQL runs) give the bytes the
+    meeting and one statement per list give (what SQLite runs), for every meeting, by id and by
+    slug, whatever lists are asked for in whatever order."""
+    from app.fastread import dumps, raw_cursor
+    from app.routers.meetings import _read_meeting_one_statement, _read_meeting_statements
+
+    dialect = engine.dialect
+    with engine.connect() as conn:
+        slugs = {id_: slug for id_, slug in conn.execute(select(MEETINGS.table.c.id, MEETINGS.table.c.slug))}
+    lists = 0
+    with raw_cursor(engine) as cur:
+        for id_, slug in slugs.items():
+            for ref in (str(id_), slug):
+                one = _read_meeting_one_statement(cur, dialect, ref, include)
+                assert list(one)[-len(include) :] == include
+                assert dumps(one) == dumps(_read_meeting_statements(cur, dialect, ref, include)), ref
+                lists += sum(len(one[name]) for name in include)
+    assert lists > 0  # some meeting has records of these kinds
+    r = big_client.get("/api/v1/meetings/1", params={"include": ",".join(include)})
+    assert r.status_code == 200
+    with raw_cursor(engine) as cur:
+        assert r.content == dumps(_read_meeting_statements(cur, dialect, "1", include))
+
+
+@pytest.mark.parametrize(
     ("path", "params"),
     [
         ("/directives", {"limit": 7}),
