@@ -193,8 +193,9 @@ def _read_meeting_statements(cur: Any, dialect: Dialect, ref: str, names: list[s
 def read_meeting(ref: RecordRef, engine: EngineDep, include: Include = None) -> Any:
     dialect = engine.dialect
     names = list(dict.fromkeys(include.split(","))) if include else []
+    # On PostgreSQL one statement answers, with or without include= (see _with_includes).
     postgresql = dialect.name == "postgresql"
-    with raw_cursor(engine) as cur:
+    with raw_cursor(engine, one_statement=postgresql) as cur:
         read = _read_meeting_one_statement if names and postgresql else _read_meeting_statements
         data = read(cur, dialect, ref, names)
     return json_response(dumps(data))
