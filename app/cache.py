@@ -11,7 +11,8 @@ checked on every request, before the answer is taken from the cache:
   no threadpool hop);
 * PostgreSQL: the text of `pg_current_snapshot()`, which differs from an
   earlier one as soon as any transaction that wrote has committed since (one
-  round trip, in the threadpool).
+  round trip on a connection kept for that alone, awaited on the event loop:
+  no threadpool hop).
 
 The version is read before the request is handled, so a response stored under
 it is never older than that version: a commit during the request only makes
@@ -27,6 +28,7 @@ shared by everything) cannot see its own commits as changes: no cache there.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import weakref
@@ -37,6 +39,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, event
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -74,12 +77,90 @@ class _SQLiteVersion:
 
 
 class _PostgresVersion:
-    """The current snapshot: equal texts mean no transaction that wrote committed in between."""
+    """The current snapshot: equal texts mean no transaction that wrote committed in between.
+
+    Read on the event loop, from an asyncio psycopg connection kept for that alone (in
+    autocommit mode: each read is a snapshot taken after the request came): one round trip,
+    no threadpool hop. A worker has one event loop; test clients make one per request, one
+    after the other: the connection goes to whichever loop asks, once the loop it served is
+    closed. While that loop still runs (two loops at once, in two threads), the other reads in
+    the threadpool, on a pooled connection, as before.
+
+    Requests that ask while a read is in flight share the next read, which starts after they
+    came (never the one in flight, which may have begun before a commit they must see): at
+    most one read in flight, however many requests wait. A connection that fails (the server
+    restarted, or dropped it) is replaced by a new one, once, for the same read.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = weakref.ref(engine)  # the store is kept per engine, weakly: no cycle back
+        cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        self._connect_args = (list(cargs), dict(cparams))
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the connection serves
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._next: asyncio.Future[str] | None = None  # the read the requests coming now share
+        self._task: asyncio.Task[None] | None = None  # reading, while requests wait
 
-    def read(self) -> Hashable:
+    async def read(self) -> Hashable:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._loop is not loop:
+                if self._loop is not None and not self._loop.is_closed():
+                    busy = True
+                else:
+                    busy = False
+                    if self._task is not None:  # its loop was closed while it read
+                        self._finish()
+                    self._loop, self._next, self._task = loop, None, None
+            else:
+                busy = False
+        if busy:
+            return await run_in_threadpool(self.read_pooled)
+        if self._next is None:
+            self._next = loop.create_future()
+        shared = self._next
+        if self._task is None:
+            self._task = loop.create_task(self._read_for_those_waiting())
+        return await asyncio.shield(shared)
+
+    async def _read_for_those_waiting(self) -> None:
+        try:
+            while self._next is not None:
+                shared, self._next = self._next, None
+                try:
+                    shared.set_result(await self._query())
+                except Exception as exc:
+                    shared.set_exception(exc)
+                    shared.exception()  # seen (if every request waiting for it has gone)
+                except BaseException:  # cancelled (its loop is closing) in the middle of a read
+                    shared.cancel()
+                    self._finish()
+                    raise
+        finally:
+            self._task = None
+
+    async def _query(self) -> str:
+        fresh = False
+        while True:
+            if self._conn is None or self._conn.closed:
+                cargs, cparams = self._connect_args
+                self._conn = await psycopg.AsyncConnection.connect(*cargs, **cparams, autocommit=True)
+                fresh = True
+            try:
+                cur = await self._conn.execute("SELECT pg_current_snapshot()::text")
+                row = await cur.fetchone()
+                assert row is not None
+                version: str = row[0]
+                return version
+            except psycopg.OperationalError:
+                self._finish()
+                if fresh:
+                    raise
+                log.info("response cache: the data version's connection failed, reconnecting")
+
+    def read_pooled(self) -> Hashable:
+        """The version read on a pooled connection (in a worker thread)."""
         engine = self._engine()
         if engine is None:
             raise RuntimeError("the engine of this cache is gone")
@@ -93,8 +174,14 @@ class _PostgresVersion:
         finally:
             conn.close()
 
+    def _finish(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.pgconn.finish()  # the socket closed at once, whatever loop (if any) is running
+
     def close(self) -> None:
-        pass
+        with self._lock:
+            self._finish()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +262,9 @@ class _Store:
         self.count_hits = 0
 
     async def version(self) -> Hashable:
-        if self.sqlite:
+        if isinstance(self.source, _SQLiteVersion):
             return self.source.read()  # a few µs, no I/O beyond the shared-memory WAL index
-        return await run_in_threadpool(self.source.read)
+        return await self.source.read()  # one round trip, on the event loop
 
 
 _COUNTS_MAX = 10_000

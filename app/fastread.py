@@ -160,6 +160,26 @@ class json_object(FunctionElement[Any]):  # noqa: N801
         super().__init__(*(v for _, v in pairs))
 
 
+class json_array(FunctionElement[Any]):  # noqa: N801
+    """A JSON array of these values, in this order (a row as JSON, without its keys)."""
+
+    name = "json_array"
+    inherit_cache = True
+
+    def __init__(self, *values: ColumnElement[Any]) -> None:
+        super().__init__(*values)
+
+
+@compiles(json_array, "sqlite")
+def _json_array_sqlite(element: json_array, compiler: Any, **kw: Any) -> str:
+    return f"json_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_array, "postgresql")
+def _json_array_pg(element: json_array, compiler: Any, **kw: Any) -> str:
+    return f"json_build_array({compiler.process(element.clauses, **kw)})"
+
+
 class utc_z(FunctionElement[Any]):  # noqa: N801
     """Stored ISO 8601 text, its `+00:00` offset written `Z`: as pydantic writes a UTC datetime."""
 
@@ -340,12 +360,21 @@ def _raw_param(value: Any, sqlite: bool) -> Any:
 
 
 @contextmanager
-def raw_cursor(engine: Engine) -> Iterator[Any]:
-    """A DB-API cursor on a pooled connection, in one read transaction (one snapshot)."""
+def raw_cursor(engine: Engine, one_statement: bool = False) -> Iterator[Any]:
+    """A DB-API cursor on a pooled connection, in one read transaction (one snapshot).
+
+    `one_statement`: the caller runs a single statement, which is a snapshot of its own. On
+    PostgreSQL it then runs in autocommit mode: psycopg sends no BEGIN before it and there is
+    no ROLLBACK after it, two round trips fewer (of three). The connection goes back to the
+    pool as it came (not autocommit), or is dropped if that cannot be restored.
+    """
     conn = engine.raw_connection()
     try:
-        cur = conn.cursor()
         sqlite = engine.dialect.name == "sqlite"
+        autocommit = one_statement and not sqlite
+        if autocommit:
+            conn.driver_connection.autocommit = True  # type: ignore[union-attr]
+        cur = conn.cursor()
         if sqlite:  # the driver's own transaction handling is off (app.db): BEGIN ourselves
             cur.execute("BEGIN")
         try:
@@ -353,6 +382,11 @@ def raw_cursor(engine: Engine) -> Iterator[Any]:
         finally:
             if sqlite:
                 cur.execute("COMMIT")
+            elif autocommit:
+                try:
+                    conn.driver_connection.autocommit = False  # type: ignore[union-attr]
+                except Exception:  # a broken connection (the error on its way up says why)
+                    conn.invalidate()  # not back into the pool
             else:
                 conn.rollback()  # a read: nothing to keep
             cur.close()

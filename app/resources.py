@@ -116,16 +116,24 @@ class Resource:
     def fast_by_slug(self) -> RawQuery:
         return RawQuery(self.fast_select.where(self.table.c.slug == bindparam("ref")))
 
-    def fast_get(self, cur: Any, dialect: Any, ref: str) -> dict[str, Any]:
-        """The record named by integer id or slug, as the JSON-ready dict of its public model, or 404."""
+    def fast_ref(self, ref: str) -> tuple[bool, int | str]:
+        """(by id?, the value to look for) of a record reference: an integer id or a slug; 404
+        for an id no record can have."""
         if ref.isdigit():
             if int(ref) > MAX_ID:  # ids are 32-bit integers on every back end: this names nothing
                 raise NotFound(f"No {self.name} with id or slug {ref!r}.")
-            rows = self.fast_by_id.run(cur, dialect, ref=int(ref))
-        else:
-            rows = self.fast_by_slug.run(cur, dialect, ref=ref)
+            return True, int(ref)
+        return False, ref
+
+    def not_found(self, ref: str) -> NotFound:
+        return NotFound(f"No {self.name} with id or slug {ref!r}.")
+
+    def fast_get(self, cur: Any, dialect: Any, ref: str) -> dict[str, Any]:
+        """The record named by integer id or slug, as the JSON-ready dict of its public model, or 404."""
+        by_id, value = self.fast_ref(ref)
+        rows = (self.fast_by_id if by_id else self.fast_by_slug).run(cur, dialect, ref=value)
         if not rows:
-            raise NotFound(f"No {self.name} with id or slug {ref!r}.")
+            raise self.not_found(ref)
         return self.shape.record(rows[0])
 
     def to_public(self, row: Any) -> Any:

@@ -3,19 +3,23 @@ never once the database has changed, whoever changed it."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from app import cache, clock
 from app.cache import ResponseCache
 from app.config import Settings, get_settings
 from app.db import create_db_engine
+from tests.conftest import BACKEND
 from tests.test_followup import make
 
 MEETING = "/api/v1/meetings/1?include=participants,directives,shortcomings,documents"
@@ -244,3 +248,111 @@ class TestResponseCache:
         c.observe(2)
         c.put("a", 1, [], b"made before the commit")
         assert len(c) == 0
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop run until `condition` holds (a bounded number of turns: a test, not a hang)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+class TestPostgresVersion:
+    """The PostgreSQL data version, read on the event loop (app/cache.py's _PostgresVersion)."""
+
+    @staticmethod
+    def source(monkeypatch: pytest.MonkeyPatch) -> tuple[cache._PostgresVersion, list[asyncio.Event]]:
+        """A reader whose reads (no server needed) each wait for an event of their own, then
+        answer "v1", "v2", ... in the order they were sent."""
+        engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+        source = cache._PostgresVersion(engine)
+        gates: list[asyncio.Event] = []
+
+        async def query() -> str:
+            gate = asyncio.Event()
+            gates.append(gate)
+            n = len(gates)
+            await gate.wait()
+            return f"v{n}"
+
+        monkeypatch.setattr(source, "_query", query)
+        return source, gates
+
+    def test_requests_waiting_share_the_next_read_not_the_one_in_flight(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        source, gates = self.source(monkeypatch)
+
+        async def scenario() -> list[Any]:
+            first = [asyncio.ensure_future(source.read()) for _ in range(3)]
+            await until(lambda: len(gates) == 1)  # the read for the first three is in flight now
+            later = [asyncio.ensure_future(source.read()) for _ in range(5)]
+            for _ in range(10):
+                await asyncio.sleep(0)
+            assert len(gates) == 1  # the later ones wait for the read in flight to end first
+            gates[0].set()
+            await until(lambda: len(gates) == 2)
+            gates[1].set()
+            return [await asyncio.wait_for(f, 5) for f in first + later]
+
+        assert asyncio.run(scenario()) == ["v1"] * 3 + ["v2"] * 5
+
+    def test_a_second_loop_at_once_reads_in_the_threadpool(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        source, gates = self.source(monkeypatch)
+        monkeypatch.setattr(source, "read_pooled", lambda: "pooled")
+        other = asyncio.new_event_loop()
+        thread = threading.Thread(target=other.run_forever)
+        thread.start()
+        try:
+
+            async def read_released() -> Any:
+                task = asyncio.ensure_future(source.read())
+                await until(lambda: len(gates) == 1)
+                gates[-1].set()
+                return await asyncio.wait_for(task, 5)
+
+            assert asyncio.run_coroutine_threadsafe(read_released(), other).result(10) == "v1"
+            # The other loop still runs: this one reads in the threadpool.
+            assert asyncio.run(asyncio.wait_for(source.read(), 5)) == "pooled"
+        finally:
+            other.call_soon_threadsafe(other.stop)
+            thread.join()
+            other.close()
+
+        async def read_here() -> Any:
+            task = asyncio.ensure_future(source.read())
+            await until(lambda: len(gates) == 2)
+            gates[-1].set()
+            return await asyncio.wait_for(task, 5)
+
+        assert asyncio.run(read_here()) == "v2"  # once it is closed, the connection is this loop's
+
+    @pytest.mark.skipif(BACKEND != "postgresql", reason="needs a PostgreSQL server to drop the connection")
+    def test_read_meeting_after_the_server_drops_the_version_connection(
+        self, client: TestClient, engine: Engine, settings: Settings
+    ) -> None:
+        """The cache reconnects: the answer still comes through it, and is never stale."""
+        get_hit(client, "/api/v1/meetings/1")
+        store = cache.store_for(engine)
+        assert store is not None
+        source = store.source
+        assert isinstance(source, cache._PostgresVersion)
+        assert source._conn is not None
+        pid = source._conn.info.backend_pid
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        other = create_db_engine(settings)
+        try:
+            with other.begin() as conn:
+                conn.execute(text("UPDATE meeting SET title = 'Sau khi mất kết nối' WHERE id = 1"))
+        finally:
+            other.dispose()
+        r = client.get("/api/v1/meetings/1")
+        assert r.status_code == 200
+        assert r.headers["cache-status"] == MISS  # the version was read, on a new connection
+        assert r.json()["title"] == "Sau khi mất kết nối"
+        assert source._conn is not None
+        assert source._conn.info.backend_pid != pid
+        get_hit(client, "/api/v1/meetings/1")

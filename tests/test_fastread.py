@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from psycopg import OperationalError
+from psycopg.pq import TransactionStatus
 from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Engine, func, select
 
@@ -39,7 +41,7 @@ from app.resources import (
 )
 from app.seed_schema import parse_seed
 from app.seeding import load_seed
-from tests.conftest import drop_settings_schema, make_settings, write_key
+from tests.conftest import BACKEND, drop_settings_schema, make_settings, write_key
 from tests.databases import Template
 
 ALL = "participants,directives,shortcomings,findings,documents"
@@ -141,6 +143,45 @@ def test_read_meetings_with_includes_fast_path_equals_pydantic(
             detail = MeetingDetail.model_validate(data)
             assert r.content == pydantic_json(detail, exclude_unset=True), id_
             assert set(r.json()) == set(MeetingDetail.model_fields)
+
+
+@pytest.mark.parametrize(
+    "include",
+    [
+        ["participants"],
+        ["directives"],
+        ["shortcomings"],
+        ["findings"],
+        ["documents"],
+        ["documents", "findings", "shortcomings", "directives", "participants"],
+        ["directives", "participants"],
+    ],
+)
+def test_read_meeting_one_statement_equals_one_statement_per_list(
+    big_client: TestClient, engine: Engine, include: list[str]
+) -> None:
+    """The meeting and its lists in one statement (what PostgreSQL runs) give the bytes the
+    meeting and one statement per list give (what SQLite runs), for every meeting, by id and by
+    slug, whatever lists are asked for in whatever order."""
+    from app.fastread import dumps, raw_cursor
+    from app.routers.meetings import _read_meeting_one_statement, _read_meeting_statements
+
+    dialect = engine.dialect
+    with engine.connect() as conn:
+        slugs = {id_: slug for id_, slug in conn.execute(select(MEETINGS.table.c.id, MEETINGS.table.c.slug))}
+    lists = 0
+    with raw_cursor(engine) as cur:
+        for id_, slug in slugs.items():
+            for ref in (str(id_), slug):
+                one = _read_meeting_one_statement(cur, dialect, ref, include)
+                assert list(one)[-len(include) :] == include
+                assert dumps(one) == dumps(_read_meeting_statements(cur, dialect, ref, include)), ref
+                lists += sum(len(one[name]) for name in include)
+    assert lists > 0  # some meeting has records of these kinds
+    r = big_client.get("/api/v1/meetings/1", params={"include": ",".join(include)})
+    assert r.status_code == 200
+    with raw_cursor(engine) as cur:
+        assert r.content == dumps(_read_meeting_statements(cur, dialect, "1", include))
 
 
 @pytest.mark.parametrize(
@@ -289,3 +330,60 @@ def test_read_directives_fast_path_carries_every_link(big_client: TestClient, en
     assert sum(a["person_name"] is not None for a in found) == people
     assert sum(len(d["addresses"]) for d in directives["items"]) == addresses
     assert sum(len(s["addressed_by"]) for s in shortcomings["items"]) == addresses
+
+
+def test_raw_cursor_one_statement_runs_outside_a_transaction(engine: Engine) -> None:
+    """On PostgreSQL a single statement runs in autocommit mode (no BEGIN, no ROLLBACK: two round
+    trips fewer), and the connection goes back to the pool in a transaction's mode again."""
+    from app.fastread import raw_cursor
+
+    postgresql = engine.dialect.name == "postgresql"
+    for one_statement in (False, True):
+        with raw_cursor(engine, one_statement=one_statement) as cur:
+            cur.execute("SELECT count(*) FROM meeting")
+            assert cur.fetchone()[0] > 0
+            if postgresql:
+                in_transaction = cur.connection.info.transaction_status != TransactionStatus.IDLE
+            else:
+                in_transaction = cur.connection.in_transaction
+            # SQLite: BEGIN ourselves in both cases (a statement costs no round trip there)
+            assert in_transaction is (not one_statement or not postgresql)
+        fairy = engine.raw_connection()
+        try:
+            assert getattr(fairy.driver_connection, "autocommit", False) is False
+        finally:
+            fairy.close()
+    # A write through the pooled connection is still undone by a rollback.
+    with engine.connect() as conn:
+        conn.execute(MEETINGS.table.update().values(title="không giữ"))
+        conn.rollback()
+        assert "không giữ" not in conn.execute(select(MEETINGS.table.c.title)).scalars().all()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL's autocommit mode")
+def test_raw_cursor_one_statement_on_a_dropped_connection(engine: Engine) -> None:
+    """The server drops the connection during the read: the error reaches the caller, the
+    connection does not go back to the pool, and the next read works on a new one."""
+    from app.fastread import raw_cursor
+
+    dropped: list[int] = []
+
+    def read_on_a_dropped_connection() -> None:
+        with raw_cursor(engine, one_statement=True) as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            dropped.append(cur.fetchone()[0])
+            with engine.connect() as other:
+                other.execute(select(func.pg_terminate_backend(dropped[0])))
+            cur.execute("SELECT 1")
+
+    with pytest.raises(OperationalError, match="terminat"):  # the server's own word, not ours
+        read_on_a_dropped_connection()
+    (pid,) = dropped
+    with raw_cursor(engine, one_statement=True) as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        assert cur.fetchone()[0] != pid
+    fairy = engine.raw_connection()
+    try:
+        assert fairy.driver_connection.autocommit is False  # type: ignore[union-attr]
+    finally:
+        fairy.close()
