@@ -38,7 +38,9 @@ def _seed_load(args: argparse.Namespace) -> int:
         create_schema(engine)
         show = args.progress or (sys.stderr.isatty() and seed.size >= PROGRESS_MIN_BYTES)
         with progress_bar(seed, enabled=show, desc=str(args.file)) as step:
-            report = load_seed(engine, seed, file=args.file, dry_run=args.dry_run, progress=step)
+            report = load_seed(
+                engine, seed, file=args.file, dry_run=args.dry_run, progress=step, bulk_journal=True
+            )
     if args.dry_run:
         print(f"{args.file}: dry run, nothing written: {report.summary()}")
         print(report.table())

@@ -1203,6 +1203,7 @@ def load_seed(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     chunk: int = CHUNK_MEETINGS,
+    bulk_journal: bool = False,
 ) -> LoadReport:
     """Merge a seed file into the database by slug (stable ids).
 
@@ -1231,13 +1232,17 @@ def load_seed(
     SeedError naming their JSON paths (`file` is the name used in its report; by
     default the stream's path). `dry_run` counts what would be created, updated and
     left unchanged, and writes nothing. `progress` is called with 1 after each meeting.
+
+    `bulk_journal`: a streamed file of ROLLBACK_JOURNAL_MIN_BYTES or more loaded into an empty
+    SQLite database may go through the rollback journal (see _rollback_journal), which locks
+    readers out until the load ends: for `seed load`, the command, not for a server's start.
     """
     stream = seed if isinstance(seed, SeedStream) else None
     if file is None:
         file = stream.path if stream is not None else "<seed>"
     actor = f"seed:{Path(file).name}"
     report = LoadReport(dry_run=dry_run)
-    big = stream is not None and stream.size >= ROLLBACK_JOURNAL_MIN_BYTES
+    big = bulk_journal and stream is not None and stream.size >= ROLLBACK_JOURNAL_MIN_BYTES
     with (engine if dry_run else writer(engine)).connect() as conn:
         journal = _rollback_journal(conn) if big and not dry_run and is_empty(engine) else None
         try:

@@ -197,12 +197,12 @@ def test_large_load_into_an_empty_sqlite_file_goes_through_the_rollback_journal(
     path = generated(tmp_path, "g.json", 40, 11)
     wal, switched = engines
     with open_seed(path) as stream:
-        load_seed(switched, stream, chunk=9)
+        load_seed(switched, stream, chunk=9, bulk_journal=True)
     assert journal_modes == ["delete->delete", "wal->wal"]
     assert journal_mode(switched) == "wal"
     monkeypatch.setattr(seeding, "ROLLBACK_JOURNAL_MIN_BYTES", 1 << 60)
     with open_seed(path) as stream:
-        load_seed(wal, stream, chunk=9)
+        load_seed(wal, stream, chunk=9, bulk_journal=True)
     assert journal_modes == ["delete->delete", "wal->wal"]  # no switch for a small file
     assert dump(switched) == dump(wal)
 
@@ -219,7 +219,7 @@ def test_large_load_keeps_wal_when_another_connection_has_the_file_open(
             assert reader.exec_driver_sql("SELECT count(*) FROM meeting").scalar_one() == 0
             reader.rollback()  # the read ends; the connection keeps the file open
             with open_seed(generated(tmp_path, "g.json", 10, 12)) as stream:
-                report = load_seed(engine, stream)
+                report = load_seed(engine, stream, bulk_journal=True)
             assert report.created["meetings"] == 10
             assert journal_modes == []  # the switch was refused: nothing to switch back
             assert reader.exec_driver_sql("SELECT count(*) FROM meeting").scalar_one() == 10
@@ -238,8 +238,41 @@ def test_large_load_that_fails_leaves_the_file_empty_and_in_wal_mode(
     path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
     engine = engines[0]
     with open_seed(path) as stream, pytest.raises(SeedError, match="nobody-at-all"):
-        load_seed(engine, stream, chunk=5)
+        load_seed(engine, stream, chunk=5, bulk_journal=True)
     assert journal_modes == ["delete->delete", "wal->wal"]
     assert journal_mode(engine) == "wal"
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM meeting").scalar_one() == 0
+
+
+@sqlite_only
+def test_large_load_at_a_server_s_start_keeps_wal(
+    engines: tuple[Engine, Engine], tmp_path: Path, journal_modes: list[str]
+) -> None:
+    """Without bulk_journal (how app.startup loads the seed file), readers are never locked out."""
+    engine = engines[0]
+    with open_seed(generated(tmp_path, "g.json", 10, 14)) as stream:
+        load_seed(engine, stream)
+    assert journal_modes == []
+    assert journal_mode(engine) == "wal"
+
+
+@sqlite_only
+def test_seed_load_command_uses_the_rollback_journal_for_a_large_file(
+    engines: tuple[Engine, Engine], tmp_path: Path, journal_modes: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.__main__ import main
+    from app.config import get_settings
+
+    engine = engines[0]
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    engine.dispose()
+    get_settings.cache_clear()
+    try:
+        assert main(["seed", "load", str(generated(tmp_path, "g.json", 10, 15))]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert journal_modes == ["delete->delete", "wal->wal"]
+    assert journal_mode(engine) == "wal"
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM meeting").scalar_one() == 10
