@@ -27,6 +27,16 @@ HIT = "meeting-records; hit"
 MISS = "meeting-records; fwd=miss"
 
 
+def retitle_elsewhere(settings: Settings, title: str) -> None:
+    """Meeting 1 retitled through an engine of its own, as another worker process would."""
+    other = create_db_engine(settings)
+    try:
+        with other.begin() as conn:
+            conn.execute(text("UPDATE meeting SET title = :title WHERE id = 1"), {"title": title})
+    finally:
+        other.dispose()
+
+
 def get_hit(client: TestClient, url: str, **kwargs: Any) -> Response:
     """GET `url` until the cache answers. On PostgreSQL the version is the cluster's snapshot, which
     any write in any database moves (autoanalyze, another test run): allow a few misses for that."""
@@ -98,12 +108,7 @@ class TestNeverStale:
     ) -> None:
         """A commit on another engine (as another worker process would make) is seen at once."""
         get_hit(client, "/api/v1/meetings/1")
-        other = create_db_engine(settings)
-        try:
-            with other.begin() as conn:
-                conn.execute(text("UPDATE meeting SET title = 'Đổi từ nơi khác' WHERE id = 1"))
-        finally:
-            other.dispose()
+        retitle_elsewhere(settings, "Đổi từ nơi khác")
         r = client.get("/api/v1/meetings/1")
         assert r.status_code == 200
         assert r.headers["cache-status"] == MISS
@@ -343,12 +348,7 @@ class TestPostgresVersion:
         pid = source._conn.info.backend_pid
         with engine.connect() as conn:
             assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
-        other = create_db_engine(settings)
-        try:
-            with other.begin() as conn:
-                conn.execute(text("UPDATE meeting SET title = 'Sau khi mất kết nối' WHERE id = 1"))
-        finally:
-            other.dispose()
+        retitle_elsewhere(settings, "Sau khi mất kết nối")
         r = client.get("/api/v1/meetings/1")
         assert r.status_code == 200
         assert r.headers["cache-status"] == MISS  # the version was read, on a new connection
