@@ -1147,8 +1147,8 @@ def _untune(conn: Connection) -> None:
 
 LOAD_CACHE_KIB = 32 * 1024
 
-# A streamed file at least this large loaded into an empty SQLite database goes through the
-# rollback journal rather than WAL (_rollback_journal).
+# A streamed file at least this large that `seed load` (bulk_journal) loads into an empty SQLite
+# database goes through the rollback journal rather than WAL (_rollback_journal).
 ROLLBACK_JOURNAL_MIN_BYTES = 20_000_000
 
 
