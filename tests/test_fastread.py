@@ -97,13 +97,10 @@ def database_template(request: pytest.FixtureRequest, seeded_template: Template)
 
 
 @pytest.fixture
-def big_client(engine: Engine) -> Iterator[TestClient]:
-    """A client on make_big's database (a copy of big_template)."""
-    app.dependency_overrides[get_engine] = lambda: engine
-    try:
-        yield TestClient(app, raise_server_exceptions=False)
-    finally:
-        app.dependency_overrides.clear()
+def big_client(client: TestClient) -> TestClient:
+    """conftest's client, on make_big's database: with big_client, database_template makes
+    `engine` a copy of big_template."""
+    return client
 
 
 def pydantic_json(model: BaseModel, **kwargs: Any) -> bytes:
