@@ -146,8 +146,8 @@ def _assigned(pattern: Any, role: AssigneeRole | None) -> Select[Any]:
 
 
 @router.get("/{ref}", responses=READ, summary="Read one directive", response_model=DirectivePublic)
-def read_directive(ref: RecordRef, engine: EngineDep) -> Any:
-    return record_response(engine, DIRECTIVES, ref)
+async def read_directive(ref: RecordRef, engine: EngineDep) -> Any:
+    return await record_response(engine, DIRECTIVES, ref)
 
 
 @router.get(

@@ -75,8 +75,8 @@ def read_documents(
 
 
 @router.get("/{ref}", responses=READ, summary="Read one document", response_model=DocumentPublic)
-def read_document(ref: RecordRef, engine: EngineDep) -> Any:
-    return record_response(engine, DOCUMENTS, ref)
+async def read_document(ref: RecordRef, engine: EngineDep) -> Any:
+    return await record_response(engine, DOCUMENTS, ref)
 
 
 @router.get(

@@ -90,8 +90,8 @@ def meeting_records_router(
             updated_since=updated_since,
         )
 
-    def read_one(ref: RecordRef, engine: EngineDep) -> Any:
-        return record_response(engine, resource, ref)
+    async def read_one(ref: RecordRef, engine: EngineDep) -> Any:
+        return await record_response(engine, resource, ref)
 
     if not addressed:  # the parameter exists only where it means something
         read_many.__signature__ = inspect.signature(read_many).replace(  # type: ignore[attr-defined]

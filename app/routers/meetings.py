@@ -23,6 +23,7 @@ from app.deps import (
     sort_param,
 )
 from app.fastread import Filters, RawQuery, dumps, json_array, json_array_agg, json_response, raw_cursor
+from app.loopreads import read_small
 from app.models.common import Page
 from app.models.directive import DirectivePublic
 from app.models.document import CitationPublic
@@ -190,14 +191,14 @@ def _read_meeting_statements(cur: Any, dialect: Dialect, ref: str, names: list[s
     response_model=MeetingDetail,
     response_model_exclude_unset=True,
 )
-def read_meeting(ref: RecordRef, engine: EngineDep, include: Include = None) -> Any:
+async def read_meeting(ref: RecordRef, engine: EngineDep, include: Include = None) -> Any:
     dialect = engine.dialect
     names = list(dict.fromkeys(include.split(","))) if include else []
-    # On PostgreSQL one statement answers, with or without include= (see _with_includes).
+    # On PostgreSQL one statement answers, with or without include= (see _with_includes); on
+    # SQLite the read runs on the event loop (app.loopreads: it costs less than a hop).
     postgresql = dialect.name == "postgresql"
-    with raw_cursor(engine, one_statement=postgresql) as cur:
-        read = _read_meeting_one_statement if names and postgresql else _read_meeting_statements
-        data = read(cur, dialect, ref, names)
+    read = _read_meeting_one_statement if names and postgresql else _read_meeting_statements
+    data = await read_small(engine, lambda cur: read(cur, dialect, ref, names), one_statement=postgresql)
     return json_response(dumps(data))
 
 

@@ -69,5 +69,5 @@ def read_participants(
 
 
 @router.get("/{ref}", responses=READ, summary="Read one participation", response_model=ParticipantPublic)
-def read_participant(ref: RecordRef, engine: EngineDep) -> Any:
-    return record_response(engine, PARTICIPANTS, ref)
+async def read_participant(ref: RecordRef, engine: EngineDep) -> Any:
+    return await record_response(engine, PARTICIPANTS, ref)

@@ -87,5 +87,5 @@ def read_people(
 
 
 @router.get("/{ref}", responses=READ, summary="Read one person", response_model=PersonPublic)
-def read_person(ref: RecordRef, engine: EngineDep) -> Any:
-    return record_response(engine, PEOPLE, ref)
+async def read_person(ref: RecordRef, engine: EngineDep) -> Any:
+    return await record_response(engine, PEOPLE, ref)
