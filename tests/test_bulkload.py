@@ -9,6 +9,7 @@ search rows and, on SQLite, the full-text index), the load's own timestamps set 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -160,6 +161,46 @@ def test_bulk_load_vacuums_and_analyzes_the_filled_tables(
     )
     with engine.connect() as conn:
         assert conn.execute(query).scalar_one() is True
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="the planner's statistics are PostgreSQL's")
+def test_bulk_load_analyzes_as_the_tables_fill(
+    engines: tuple[Engine, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During a long load, inside its transaction: statistics of the rows loaded so far each
+    time they double, so that the load's own look-ups are not planned for empty tables."""
+    engine = engines[0]
+    monkeypatch.setattr(seeding, "ANALYZE_AFTER", 100)
+    seen: list[tuple[int, float]] = []  # (directives loaded, what the planner believes)
+    analyze = seeding._analyze
+
+    def spy(conn: Any) -> None:
+        analyze(conn)
+        loaded = conn.exec_driver_sql("SELECT count(*) FROM directive").scalar_one()
+        believed = conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass('directive')"
+        ).scalar_one()
+        seen.append((loaded, believed))
+
+    monkeypatch.setattr(seeding, "_analyze", spy)
+    with open_seed(generated(tmp_path, "g.json", 40, 3)) as stream:
+        load_seed(engine, stream, chunk=2)
+    assert all(believed == loaded for loaded, believed in seen)
+    counts = [loaded for loaded, _ in seen if loaded]  # the first may come before any meeting
+    assert len(counts) >= 3
+    assert all(later >= 1.5 * earlier for earlier, later in itertools.pairwise(counts))
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the planner's statistics are PostgreSQL's")
+def test_bulk_load_sqlite_does_not_analyze_during_the_load(
+    engines: tuple[Engine, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(seeding, "ANALYZE_AFTER", 100)
+    calls: list[Any] = []
+    monkeypatch.setattr(seeding, "_analyze", calls.append)
+    with open_seed(generated(tmp_path, "g.json", 40, 3)) as stream:
+        load_seed(engines[0], stream, chunk=2)
+    assert calls == []
 
 
 # --- a large load into an empty SQLite file: the rollback journal instead of WAL ------------------
