@@ -411,6 +411,11 @@ def main() -> int:
         help="meetings of the data set that search is measured on (166,000: about 1,000,000 "
         "directives); 0: skip it",
     )
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build the data sets (timed, kept under bench/out/) and stop: a later run measures",
+    )
     args = parser.parse_args()
     args.wrk = ensure_wrk()
     ensure_datasette()
@@ -437,6 +442,9 @@ def main() -> int:
             )
         big_ready = build(args.search_meetings, big_loads) is not None
         big_file.write_text(json.dumps(big_loads, indent=2))
+    if args.build_only:
+        log(f"data sets built: {loads} {big_loads}")
+        return 0
     facts = machine()
     base = f"http://127.0.0.1:{PORT}"
     results: list[tuple[str, str, str, list[Run]]] = []  # (server, name, url, runs)
