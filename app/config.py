@@ -35,8 +35,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=4,
         ge=1,
-        description="Connections a worker keeps open (and as many again when busy). A worker runs "
-        "Python on one core: more connections add memory (each its own SQLite page cache), not speed.",
+        description="Connections a worker keeps open (and as many again when busy; on PostgreSQL "
+        "as many again for the reads of one record on the event loop). A worker runs Python on one "
+        "core: more connections add memory (each its own SQLite page cache), not speed.",
     )
     threadpool_size: int | None = Field(
         default=None,

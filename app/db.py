@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -83,7 +84,7 @@ def create_db_engine(settings: Settings | None = None) -> Engine:
         connect_args = {}
         if settings.database_schema:
             connect_args["options"] = f"-csearch_path={settings.database_schema}"
-        return create_engine(
+        engine = create_engine(
             url,
             connect_args=connect_args,
             pool_size=settings.db_pool_size,
@@ -91,6 +92,8 @@ def create_db_engine(settings: Settings | None = None) -> Engine:
             pool_pre_ping=True,
             **_JSON_KWARGS,
         )
+        _connect_args[engine] = connect_args
+        return engine
     module = _sqlite_module(settings)
     memory = url.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {
@@ -132,6 +135,17 @@ def create_db_engine(settings: Settings | None = None) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+_connect_args: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def driver_connect_args(engine: Engine) -> tuple[list[Any], dict[str, Any]]:
+    """What the engine passes to the driver's connect() (the URL's, the driver's adapters,
+    create_db_engine's connect_args such as the schema): for connections made outside its
+    pool, such as asyncio psycopg ones."""
+    cargs, cparams = engine.dialect.create_connect_args(engine.url)
+    return list(cargs), {**cparams, **_connect_args.get(engine, {})}
 
 
 def is_sqlite(engine: Engine) -> bool:

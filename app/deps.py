@@ -283,11 +283,10 @@ def set_next_link(request: Request, response: Response, cursor: str) -> None:
 
 async def record_response(engine: Engine, resource: Resource, ref: str) -> Response:
     """One record by id or slug (or 404), with its ETag: the fast read path of GET /{collection}/{ref},
-    on the event loop on SQLite (app.loopreads: a read of one record costs less than a hop).
+    on the event loop (app.loopreads: a read of one record costs less than a threadpool hop).
 
     The ETag is the hash of the body, which is the record's public JSON: the
     same tag writes check If-Match against (app.etag.record_etag).
     """
-    dialect = engine.dialect
-    data = await read_small(engine, lambda cur: resource.fast_get(cur, dialect, ref), one_statement=True)
+    data = await read_small(engine, resource.fast_statement(ref))
     return json_response(dumps(data))

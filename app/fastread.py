@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel
@@ -53,6 +53,7 @@ from starlette.responses import Response
 from app.etag import etag_for
 
 JSON_MEDIA_TYPE = "application/json"
+T = TypeVar("T")
 _DUMPS_OPTIONS = orjson.OPT_UTC_Z
 
 
@@ -349,6 +350,26 @@ class RawQuery:
         cur.execute(c.sql, c.params(values))
         rows: list[Any] = cur.fetchall()
         return rows
+
+    async def arun(self, conn: Any, dialect: Dialect, **values: Any) -> list[Any]:
+        """`run` on an asyncio psycopg connection."""
+        c = self.compiled(dialect)
+        cur = await conn.execute(c.sql, c.params(values))
+        rows: list[Any] = await cur.fetchall()
+        return rows
+
+
+@dataclass(frozen=True)
+class OneStatement(Generic[T]):
+    """A read that is one SELECT: its rows, then what `finish` makes of them (or raises)."""
+
+    query: RawQuery
+    values: dict[str, Any]
+    finish: Callable[[list[Any]], T]
+
+    def reader(self, dialect: Dialect) -> Callable[[Any], T]:
+        """The read on a DB-API cursor."""
+        return lambda cur: self.finish(self.query.run(cur, dialect, **self.values))
 
 
 def _raw_param(value: Any, sqlite: bool) -> Any:

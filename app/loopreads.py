@@ -20,24 +20,35 @@ journal mode holding the file, a WAL recovery), the read gives up at once and
 runs again in the threadpool, on a pooled connection with the usual busy
 timeout: the event loop itself never sleeps on a lock.
 
-Everywhere else the threadpool it is: PostgreSQL (each statement is a network
-round trip, time the loop would spend waiting), an in-memory SQLite database
-(one connection shared by every thread), and a second event loop in another
-thread wanting the connection at the same moment (test clients).
+On PostgreSQL, where each statement is a network round trip, a read that is one
+statement (`OneStatement`) is awaited on the event loop instead, on asyncio
+psycopg connections kept for that (in autocommit mode: the statement is its own
+snapshot, one round trip), as many as the pool's `db_pool_size`: the loop awaits
+the answer and serves other requests meanwhile, with no hop either.
+
+Everywhere else the threadpool it is: a read of several statements on
+PostgreSQL, an in-memory SQLite database (one connection shared by every
+thread), all the event loop's connections busy, and a second event loop in
+another thread wanting them at the same moment (test clients). A PostgreSQL
+connection that fails is dropped, and the read made again in the threadpool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import Engine, event
 from starlette.concurrency import run_in_threadpool
 
-from app.fastread import raw_cursor
+from app.config import get_settings
+from app.db import driver_connect_args
+from app.fastread import OneStatement, raw_cursor
 
 log = logging.getLogger("app.loopreads")
 
@@ -65,6 +76,106 @@ _connections: weakref.WeakKeyDictionary[Engine, _LoopConnection] = weakref.WeakK
 _create_lock = threading.Lock()
 
 
+class _PostgresConnections:
+    """asyncio psycopg connections for the reads of one event loop (autocommit), at most
+    `limit`. They serve whichever loop asks once the loop they served is closed (test clients
+    make one loop after another); while that loop runs, another gets none."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._connect_args = driver_connect_args(engine)
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._open = 0  # idle or in use
+        self.limit = 2 * get_settings().db_pool_size  # as many as the pool may open
+
+    async def acquire(self) -> psycopg.AsyncConnection[Any] | None:
+        """An idle connection, or a new one; None when all are in use, another loop has them,
+        or no new one can be made (the pool's connection, in the threadpool, says why)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            if self._loop is not loop:
+                if self._loop is not None and not self._loop.is_closed():
+                    return None
+                self._loop = loop
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed and not conn.broken:
+                    return conn
+                self._open -= 1
+            if self._open >= self.limit:
+                return None
+            self._open += 1
+        cargs, cparams = self._connect_args
+        try:
+            return await psycopg.AsyncConnection.connect(*cargs, **cparams, autocommit=True)
+        except psycopg.OperationalError as exc:
+            log.info("no connection for reads on the event loop: %s", exc)
+            with self._lock:
+                self._open -= 1
+            return None
+        except BaseException:
+            with self._lock:
+                self._open -= 1
+            raise
+
+    def release(self, conn: psycopg.AsyncConnection[Any], *, broken: bool = False) -> None:
+        with self._lock:
+            if broken or conn.closed or conn.broken or conn.info.transaction_status != _IDLE:
+                self._open -= 1
+                conn.pgconn.finish()  # closed at once, whatever loop is running
+            else:
+                self._idle.append(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._idle:
+                conn.pgconn.finish()
+            self._open -= len(self._idle)
+            self._idle = []
+
+
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+_postgres: weakref.WeakKeyDictionary[Engine, _PostgresConnections] = weakref.WeakKeyDictionary()
+
+
+def _postgres_connections(engine: Engine) -> _PostgresConnections:
+    found = _postgres.get(engine)
+    if found is None:
+        with _create_lock:
+            found = _postgres.get(engine)
+            if found is None:
+                found = _postgres[engine] = _PostgresConnections(engine)
+                weakref.finalize(engine, found.close)
+                if not event.contains(engine, "engine_disposed", _forget):
+                    event.listen(engine, "engine_disposed", _forget)
+    return found
+
+
+class _Elsewhere(Exception):
+    """The read is to be made in the threadpool."""
+
+
+async def _on_postgres(engine: Engine, statement: OneStatement[T]) -> T:
+    """The rows of `statement`, finished, awaited on the loop; _Elsewhere when no connection
+    is free or the connection failed."""
+    connections = _postgres_connections(engine)
+    conn = await connections.acquire()
+    if conn is None:
+        raise _Elsewhere
+    try:
+        rows = await statement.query.arun(conn, engine.dialect, **statement.values)
+    except psycopg.OperationalError as exc:  # dropped by the server, or the server restarted
+        connections.release(conn, broken=True)
+        log.info("read on the event loop given to the threadpool: %s", exc)
+        raise _Elsewhere from exc
+    except BaseException:  # cancelled half-way: the connection's state is unknown
+        connections.release(conn, broken=True)
+        raise
+    connections.release(conn)
+    return statement.finish(rows)
+
+
 def _in_memory(engine: Engine) -> bool:
     return engine.url.database in (None, "", ":memory:")
 
@@ -85,9 +196,10 @@ def _connection(engine: Engine) -> _LoopConnection | None:
 
 
 def _forget(engine: Engine) -> None:
-    found = _connections.pop(engine, None)
-    if found is not None:
-        found.close()
+    for kept in (_connections, _postgres):
+        found = kept.pop(engine, None)
+        if found is not None:
+            found.close()
 
 
 def _on_loop(loop_conn: _LoopConnection, read: Callable[[Any], T]) -> tuple[bool, T | None]:
@@ -113,14 +225,24 @@ def _on_loop(loop_conn: _LoopConnection, read: Callable[[Any], T]) -> tuple[bool
         cur.close()
 
 
-async def read_small(engine: Engine, read: Callable[[Any], T], *, one_statement: bool = False) -> T:
-    """`read(cursor)`, a read of bounded cost, in one read transaction: on the event loop on
-    SQLite, in the threadpool otherwise (see the module's docstring). `one_statement`: as
-    for `raw_cursor` (PostgreSQL's autocommit for a single statement)."""
+async def read_small(engine: Engine, read: Callable[[Any], T] | OneStatement[T]) -> T:
+    """`read(cursor)` (or one statement's rows, finished), a read of bounded cost, in one
+    read transaction: on the event loop on SQLite, and on PostgreSQL when it is one
+    statement; in the threadpool otherwise (see the module's docstring)."""
+    one_statement = isinstance(read, OneStatement)
+    if isinstance(read, OneStatement):
+        if engine.dialect.name == "postgresql":
+            try:
+                return await _on_postgres(engine, read)
+            except _Elsewhere:
+                pass
+        fn = read.reader(engine.dialect)
+    else:
+        fn = read
     loop_conn = _connection(engine)
     if loop_conn is not None and loop_conn.lock.acquire(blocking=False):
         try:
-            done, result = _on_loop(loop_conn, read)
+            done, result = _on_loop(loop_conn, fn)
         finally:
             loop_conn.lock.release()
         if done:
@@ -128,6 +250,6 @@ async def read_small(engine: Engine, read: Callable[[Any], T], *, one_statement:
 
     def in_thread() -> T:
         with raw_cursor(engine, one_statement=one_statement) as cur:
-            return read(cur)
+            return fn(cur)
 
     return await run_in_threadpool(in_thread)

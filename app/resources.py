@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.errors import NotFound
-from app.fastread import RawQuery, Shape, columns_for, json_array_agg, model_object
+from app.fastread import OneStatement, RawQuery, Shape, columns_for, json_array_agg, model_object
 from app.models import (
     Directive,
     DirectiveAssignee,
@@ -130,11 +130,18 @@ class Resource:
 
     def fast_get(self, cur: Any, dialect: Any, ref: str) -> dict[str, Any]:
         """The record named by integer id or slug, as the JSON-ready dict of its public model, or 404."""
+        return self.fast_statement(ref).reader(dialect)(cur)
+
+    def fast_statement(self, ref: str) -> OneStatement[dict[str, Any]]:
+        """fast_get as one statement (app.loopreads runs it on the event loop)."""
         by_id, value = self.fast_ref(ref)
-        rows = (self.fast_by_id if by_id else self.fast_by_slug).run(cur, dialect, ref=value)
-        if not rows:
-            raise self.not_found(ref)
-        return self.shape.record(rows[0])
+
+        def finish(rows: list[Any]) -> dict[str, Any]:
+            if not rows:
+                raise self.not_found(ref)
+            return self.shape.record(rows[0])
+
+        return OneStatement(self.fast_by_id if by_id else self.fast_by_slug, {"ref": value}, finish)
 
     def to_public(self, row: Any) -> Any:
         # pydantic's own validator: SQLModel's model_validate wrapper costs about

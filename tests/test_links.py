@@ -268,7 +268,14 @@ def statements(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list
         seen.append(self.compiled(dialect).sql)
         return run(self, cur, dialect, **values)
 
+    arun = fastread.RawQuery.arun
+
+    async def counted_arun(self: fastread.RawQuery, conn: Any, dialect: Any, **values: Any) -> list[Any]:
+        seen.append(self.compiled(dialect).sql)
+        return await arun(self, conn, dialect, **values)
+
     monkeypatch.setattr(fastread.RawQuery, "run", counted_run)
+    monkeypatch.setattr(fastread.RawQuery, "arun", counted_arun)
     event.listen(engine, "before_cursor_execute", count)
     yield seen
     event.remove(engine, "before_cursor_execute", count)

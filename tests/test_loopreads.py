@@ -7,16 +7,19 @@ import asyncio
 import threading
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Engine, func, select
 
 from app import loopreads
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.db import create_db_engine
 from tests.conftest import BACKEND
 
 sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="the event loop's connection is SQLite's")
+postgresql_only = pytest.mark.skipif(BACKEND != "postgresql", reason="asyncio psycopg connections")
 
 
 @pytest.fixture
@@ -61,15 +64,15 @@ class TestWhereReadsRun:
         response = client.get(url)
         assert response.status_code == 200
         assert response.json()["id"] == 1
+        assert threads == []
         if BACKEND == "sqlite":
-            assert threads == []
             selects = [s for s in statements if s.startswith("SELECT")]
             assert statements[0] == "BEGIN"
             assert statements[-1] == "COMMIT"
             assert len(selects) == 1 + url.count(",") + ("include=" in url)
-        else:
-            assert threads == ["in_thread"]
+        else:  # one statement, on an asyncio connection of the event loop, back among the idle
             assert engine not in loopreads._connections
+            assert len(loopreads._postgres[engine]._idle) == 1
 
     def test_read_meeting_unknown_is_404_and_leaves_no_transaction_open(
         self, client: TestClient, engine: Engine
@@ -77,12 +80,11 @@ class TestWhereReadsRun:
         response = client.get("/api/v1/meetings/999999")
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
-        found = loopreads._connections.get(engine)
         if BACKEND == "sqlite":
-            assert found is not None
-            assert not found.conn.in_transaction
+            assert not loopreads._connections[engine].conn.in_transaction
         else:
-            assert found is None
+            (idle,) = loopreads._postgres[engine]._idle
+            assert idle.info.transaction_status == TransactionStatus.IDLE
         assert client.get("/api/v1/meetings/1").status_code == 200
 
     def test_read_sees_a_commit_made_elsewhere(self, client: TestClient, engine: Engine) -> None:
@@ -165,3 +167,107 @@ class TestFallBackToTheThreadpool:
         assert threads == ["in_thread"]
         assert result != threading.current_thread().name
         assert memory not in loopreads._connections
+
+
+@pytest.fixture
+def no_response_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every GET read from the database (a repeated one would come from app.cache)."""
+    monkeypatch.setattr(get_settings(), "response_cache_bytes", 0)
+
+
+@postgresql_only
+@pytest.mark.usefixtures("no_response_cache")
+class TestPostgresOnTheEventLoop:
+    URL = "/api/v1/meetings/1?include=participants,directives,shortcomings,documents"
+
+    def test_read_meeting_connection_ended_by_the_server_is_replaced(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        """The server ends the loop's connection between two reads: the client sees nothing,
+        and the connection is replaced."""
+        first = client.get(self.URL)
+        assert first.status_code == 200
+        (conn,) = loopreads._postgres[engine]._idle
+        pid = conn.info.backend_pid
+        with engine.connect() as other:
+            assert other.execute(select(func.pg_terminate_backend(pid, 5000))).scalar_one()
+        for _ in range(2):
+            again = client.get(self.URL)
+            assert again.status_code == 200
+            assert again.content == first.content
+        (new,) = loopreads._postgres[engine]._idle
+        assert new.info.backend_pid != pid
+        assert loopreads._postgres[engine]._open == 1
+
+    def test_read_meeting_connection_failing_is_read_again_in_the_threadpool(
+        self, client: TestClient, engine: Engine, threads: list[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A connection that fails during the read (OperationalError: the server went away) is
+        dropped, and the read made again in the threadpool: the client sees nothing."""
+        first = client.get(self.URL)
+        assert first.status_code == 200
+        (conn,) = loopreads._postgres[engine]._idle
+
+        async def fails(*args: Any, **kwargs: Any) -> None:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+        monkeypatch.setattr(conn, "execute", fails)
+        second = client.get(self.URL)
+        assert second.status_code == 200
+        assert second.content == first.content
+        assert threads == ["in_thread"]
+        assert conn.closed
+        assert loopreads._postgres[engine]._idle == []
+        assert loopreads._postgres[engine]._open == 0
+
+    def test_read_meeting_no_connection_can_be_made_runs_in_the_threadpool(
+        self, client: TestClient, engine: Engine, threads: list[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async def refused(*args: Any, **kwargs: Any) -> None:
+            raise psycopg.OperationalError("connection refused")
+
+        monkeypatch.setattr(psycopg.AsyncConnection, "connect", refused)
+        response = client.get(self.URL)
+        assert response.status_code == 200
+        assert response.json()["id"] == 1
+        assert threads == ["in_thread"]
+        assert loopreads._postgres[engine]._open == 0
+
+    def test_read_meeting_no_connection_free_runs_in_the_threadpool(
+        self, client: TestClient, engine: Engine, threads: list[str]
+    ) -> None:
+        assert client.get(self.URL).status_code == 200
+        loopreads._postgres[engine].limit = 0
+        loopreads._postgres[engine].close()  # the idle one too: none left to take
+        response = client.get(self.URL)
+        assert response.status_code == 200
+        assert threads == ["in_thread"]
+
+    def test_read_small_connections_of_a_running_loop_are_not_shared(
+        self, engine: Engine, threads: list[str]
+    ) -> None:
+        """A second event loop (another thread) while the first still runs: the threadpool."""
+        from app.resources import MEETINGS
+
+        results: list[object] = []
+
+        async def inner() -> None:
+            results.append(await loopreads.read_small(engine, MEETINGS.fast_statement("1")))
+
+        async def outer() -> None:
+            results.append(await loopreads.read_small(engine, MEETINGS.fast_statement("1")))
+            thread = threading.Thread(target=asyncio.run, args=(inner(),))
+            thread.start()
+            await asyncio.to_thread(thread.join)
+
+        asyncio.run(outer())
+        assert threads == ["in_thread"]
+        assert results[0] == results[1]
+        assert results[0]["id"] == 1  # type: ignore[index]
+
+    def test_dispose_engine_closes_the_loop_connections(self, client: TestClient, engine: Engine) -> None:
+        assert client.get(self.URL).status_code == 200
+        (conn,) = loopreads._postgres[engine]._idle
+        engine.dispose()
+        assert engine not in loopreads._postgres
+        assert conn.closed

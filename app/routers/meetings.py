@@ -22,7 +22,16 @@ from app.deps import (
     list_or_stream,
     sort_param,
 )
-from app.fastread import Filters, RawQuery, dumps, json_array, json_array_agg, json_response, raw_cursor
+from app.fastread import (
+    Filters,
+    OneStatement,
+    RawQuery,
+    dumps,
+    json_array,
+    json_array_agg,
+    json_response,
+    raw_cursor,
+)
 from app.loopreads import read_small
 from app.models.common import Page
 from app.models.directive import DirectivePublic
@@ -156,22 +165,30 @@ def _with_includes(names: tuple[str, ...], by_id: bool) -> RawQuery:
     return RawQuery(meeting.stmt.add_columns(*lists))
 
 
-def _read_meeting_one_statement(cur: Any, dialect: Dialect, ref: str, names: list[str]) -> dict[str, Any]:
+def _meeting_statement(ref: str, names: list[str]) -> OneStatement[dict[str, Any]]:
+    """The meeting and its included lists in one statement (_with_includes)."""
     by_id, value = MEETINGS.fast_ref(ref)
     ordered = tuple(name for name in INCLUDABLE if name in names)  # one statement per set
-    rows = _with_includes(ordered, by_id).run(cur, dialect, ref=value)
-    if not rows:
-        raise MEETINGS.not_found(ref)
-    row = rows[0]
-    data = MEETINGS.shape.record(row)
-    first = len(MEETINGS.shape.fields)
-    lists = dict(zip(ordered, row[first:], strict=True))
-    for name in names:  # in the order asked for, as the separate statements give them
-        items = lists[name]
-        if isinstance(items, str):  # SQLite gives JSON as text (psycopg parses it)
-            items = orjson.loads(items)
-        data[name] = INCLUDABLE[name].shape.records(items)
-    return data
+
+    def finish(rows: list[Any]) -> dict[str, Any]:
+        if not rows:
+            raise MEETINGS.not_found(ref)
+        row = rows[0]
+        data = MEETINGS.shape.record(row)
+        first = len(MEETINGS.shape.fields)
+        lists = dict(zip(ordered, row[first:], strict=True))
+        for name in names:  # in the order asked for, as the separate statements give them
+            items = lists[name]
+            if isinstance(items, str):  # SQLite gives JSON as text (psycopg parses it)
+                items = orjson.loads(items)
+            data[name] = INCLUDABLE[name].shape.records(items)
+        return data
+
+    return OneStatement(_with_includes(ordered, by_id), {"ref": value}, finish)
+
+
+def _read_meeting_one_statement(cur: Any, dialect: Dialect, ref: str, names: list[str]) -> dict[str, Any]:
+    return _meeting_statement(ref, names).reader(dialect)(cur)
 
 
 def _read_meeting_statements(cur: Any, dialect: Dialect, ref: str, names: list[str]) -> dict[str, Any]:
@@ -194,11 +211,14 @@ def _read_meeting_statements(cur: Any, dialect: Dialect, ref: str, names: list[s
 async def read_meeting(ref: RecordRef, engine: EngineDep, include: Include = None) -> Any:
     dialect = engine.dialect
     names = list(dict.fromkeys(include.split(","))) if include else []
-    # On PostgreSQL one statement answers, with or without include= (see _with_includes); on
-    # SQLite the read runs on the event loop (app.loopreads: it costs less than a hop).
-    postgresql = dialect.name == "postgresql"
-    read = _read_meeting_one_statement if names and postgresql else _read_meeting_statements
-    data = await read_small(engine, lambda cur: read(cur, dialect, ref, names), one_statement=postgresql)
+    # On PostgreSQL one statement answers, with or without include= (see _with_includes), awaited
+    # on the event loop; on SQLite one per list, on the event loop too (app.loopreads).
+    if dialect.name == "postgresql":
+        data = await read_small(
+            engine, _meeting_statement(ref, names) if names else MEETINGS.fast_statement(ref)
+        )
+    else:
+        data = await read_small(engine, lambda cur: _read_meeting_statements(cur, dialect, ref, names))
     return json_response(dumps(data))
 
 
