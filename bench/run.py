@@ -782,7 +782,8 @@ def write_report(
             cached = " (from an earlier run; files reused)" if v.get("cached") and secs is not None else ""
             peak = f", peak memory {v['peak_mb']} MiB" if v.get("peak_mb") else ""
             step = key if key == "generate" else "load " + key
-            took = secs if secs is not None else v.get("skipped", "?")
+            untimed = "not timed (the file was there already)" if v.get("cached") else "?"
+            took = secs if secs is not None else v.get("skipped", untimed)
             lines.append(f"| {label}: {step} | {took}{peak}{cached} |")
     lines += [
         "",
