@@ -20,7 +20,7 @@ the next lookup miss. When the version moves, the whole cache is dropped.
 
 Only complete `200 application/json` answers with an ETag are kept (not
 downloads, not errors, not streams); requests with `Authorization`, and every
-request when reads need a key, go past it. Entries are kept zlib-compressed and
+request when reads need a key, go past it. Entries are kept LZ4-compressed and
 the cache is bounded in bytes (Settings.response_cache_bytes; 0 turns it off),
 least recently used first out. An in-memory SQLite database (one connection
 shared by everything) cannot see its own commits as changes: no cache there.
@@ -32,13 +32,13 @@ import asyncio
 import logging
 import threading
 import weakref
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import lz4.block
 import psycopg
 from sqlalchemy import Engine, event
 from starlette.concurrency import run_in_threadpool
@@ -187,7 +187,7 @@ class _PostgresVersion:
 @dataclass(frozen=True, slots=True)
 class _Entry:
     headers: list[tuple[bytes, bytes]]
-    body: bytes  # zlib-compressed
+    body: bytes  # LZ4-compressed (lz4.block, with its size)
     size: int
 
 
@@ -226,13 +226,16 @@ class ResponseCache:
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
-        return entry.headers, zlib.decompress(entry.body)
+        return entry.headers, lz4.block.decompress(entry.body)
 
     def put(self, key: Hashable, version: Hashable, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Keep a response made at `version`, unless the database has moved on since."""
         if version != self.version:
             return
-        packed = zlib.compress(body, 1)
+        # LZ4, not zlib: for a meeting's 16 KB, 19 µs to compress and 5 µs to decompress against
+        # 95 µs and 39 µs for zlib at level 1 (on every miss and every hit), for 1.4 times the
+        # room (5.9 KB against 4.3 KB).
+        packed = lz4.block.compress(body)
         size = len(packed) + _ENTRY_OVERHEAD
         if size > self.max_bytes:
             return

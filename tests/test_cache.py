@@ -230,7 +230,7 @@ class TestResponseCache:
         assert c.bytes <= c.max_bytes
 
     def test_keeps_recently_used(self) -> None:
-        c = ResponseCache(max_bytes=3 * 530)  # three entries of b"x" (9 bytes compressed + 512)
+        c = ResponseCache(max_bytes=3 * 530)  # three entries of b"x" (6 bytes compressed + 512)
         c.observe(1)
         for key in ("a", "b", "c"):
             c.put(key, 1, [], b"x")
