@@ -139,13 +139,18 @@ _IDLE = psycopg.pq.TransactionStatus.IDLE
 _postgres: weakref.WeakKeyDictionary[Engine, _PostgresConnections] = weakref.WeakKeyDictionary()
 
 
-def _postgres_connections(engine: Engine) -> _PostgresConnections:
-    found = _postgres.get(engine)
+K = TypeVar("K", _LoopConnection, _PostgresConnections)
+
+
+def _kept(kept: weakref.WeakKeyDictionary[Engine, K], engine: Engine, make: Callable[[Engine], K]) -> K:
+    """The engine's connection(s) in `kept`, made on first use, closed when the engine is
+    collected or disposed (a disposed engine may next open another file at the same path)."""
+    found = kept.get(engine)
     if found is None:
         with _create_lock:
-            found = _postgres.get(engine)
+            found = kept.get(engine)
             if found is None:
-                found = _postgres[engine] = _PostgresConnections(engine)
+                found = kept[engine] = make(engine)
                 weakref.finalize(engine, found.close)
                 if not event.contains(engine, "engine_disposed", _forget):
                     event.listen(engine, "engine_disposed", _forget)
@@ -159,7 +164,7 @@ class _Elsewhere(Exception):
 async def _on_postgres(engine: Engine, statement: OneStatement[T]) -> T:
     """The rows of `statement`, finished, awaited on the loop; _Elsewhere when no connection
     is free or the connection failed."""
-    connections = _postgres_connections(engine)
+    connections = _kept(_postgres, engine, _PostgresConnections)
     conn = await connections.acquire()
     if conn is None:
         raise _Elsewhere
@@ -181,18 +186,9 @@ def _in_memory(engine: Engine) -> bool:
 
 
 def _connection(engine: Engine) -> _LoopConnection | None:
-    found = _connections.get(engine)
-    if found is not None or engine.dialect.name != "sqlite" or _in_memory(engine):
-        return found
-    with _create_lock:
-        found = _connections.get(engine)
-        if found is None:
-            found = _connections[engine] = _LoopConnection(engine)
-            weakref.finalize(engine, found.close)
-            # A disposed engine may next open another file at the same path: start again then.
-            if not event.contains(engine, "engine_disposed", _forget):
-                event.listen(engine, "engine_disposed", _forget)
-    return found
+    if engine.dialect.name != "sqlite" or _in_memory(engine):
+        return None
+    return _kept(_connections, engine, _LoopConnection)
 
 
 def _forget(engine: Engine) -> None:
