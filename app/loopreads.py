@@ -1,18 +1,18 @@
-"""Small reads on the event loop: one record by id or slug, with its lists, on SQLite.
+"""Small reads on the event loop: one record by id or slug, with its lists.
 
 A sync route costs a threadpool hop per request: on this kind of machine about
 150 µs of CPU (the worker thread's wake-up, the GIL handed over and back, the
 event loop woken again), more than the read itself (a meeting: about 60 µs
 alone, 450 µs with its four lists). And under load the worker threads and the
-event loop take turns on the GIL in 5 ms slices, which is where the p99 of the
-meeting route went (over 100 ms at 32 connections).
+event loop take turns on the GIL (in 5 ms slices by default).
 
 On SQLite a read is not I/O to wait for but work in this process: the pages are
 in the OS page cache, and in WAL mode a reader never waits for a writer. So a
 read whose cost is bounded by one record (`read_small`: GET /meetings/{ref}
 with its includes, GET /{collection}/{ref}) runs on the event loop itself, on a
 connection kept for that alone, taken out of the pool (so the loop never waits
-for a pooled connection that a streaming response in a worker thread holds).
+for a pooled connection that a streaming response in a worker thread holds; the
+first request takes it from the pool in a worker thread).
 
 That connection never waits for a lock either: its busy timeout is 0. In the
 rare cases a SQLite reader is told to wait (a bulk `seed load` in rollback-
@@ -23,8 +23,8 @@ timeout: the event loop itself never sleeps on a lock.
 On PostgreSQL, where each statement is a network round trip, a read that is one
 statement (`OneStatement`) is awaited on the event loop instead, on asyncio
 psycopg connections kept for that (in autocommit mode: the statement is its own
-snapshot, one round trip), as many as the pool's `db_pool_size`: the loop awaits
-the answer and serves other requests meanwhile, with no hop either.
+snapshot, one round trip), as many as the pool may open (2 × `db_pool_size`): the
+loop serves other requests while it awaits the answer, with no hop either.
 
 Everywhere else the threadpool it is: a read of several statements on
 PostgreSQL, an in-memory SQLite database (one connection shared by every
@@ -185,10 +185,15 @@ def _in_memory(engine: Engine) -> bool:
     return engine.url.database in (None, "", ":memory:")
 
 
-def _connection(engine: Engine) -> _LoopConnection | None:
+async def _connection(engine: Engine) -> _LoopConnection | None:
+    """The event loop's SQLite connection, made in a worker thread the first time (taking a
+    connection from the pool may wait, and the loop must not)."""
     if engine.dialect.name != "sqlite" or _in_memory(engine):
         return None
-    return _kept(_connections, engine, _LoopConnection)
+    found = _connections.get(engine)
+    if found is None:
+        found = await run_in_threadpool(_kept, _connections, engine, _LoopConnection)
+    return found
 
 
 def _forget(engine: Engine) -> None:
@@ -235,7 +240,7 @@ async def read_small(engine: Engine, read: Callable[[Any], T] | OneStatement[T])
         fn = read.reader(engine.dialect)
     else:
         fn = read
-    loop_conn = _connection(engine)
+    loop_conn = await _connection(engine)
     if loop_conn is not None and loop_conn.lock.acquire(blocking=False):
         try:
             done, result = _on_loop(loop_conn, fn)

@@ -111,6 +111,8 @@ class TestFallBackToTheThreadpool:
                 raise engine.dialect.dbapi.OperationalError("database is locked")  # type: ignore[union-attr]
             return _thread_of(cur)
 
+        asyncio.run(loopreads.read_small(engine, _thread_of))  # opens the loop's connection
+        threads.clear()
         loop_thread = threading.current_thread().name
         result = asyncio.run(loopreads.read_small(engine, read))
         assert threads == ["in_thread"]
@@ -123,11 +125,21 @@ class TestFallBackToTheThreadpool:
     ) -> None:
         """Another event loop (another thread) reading at that moment: no waiting for it."""
         asyncio.run(loopreads.read_small(engine, _thread_of))  # opens the loop's connection
-        assert threads == []
+        threads.clear()
         with loopreads._connections[engine].lock:
             result = asyncio.run(loopreads.read_small(engine, _thread_of))
         assert threads == ["in_thread"]
         assert result != threading.current_thread().name
+
+    def test_read_small_first_read_takes_the_connection_in_a_worker_thread(
+        self, engine: Engine, threads: list[str]
+    ) -> None:
+        """Taking a connection from the pool may wait (all of them held by worker threads):
+        the first read does it in the threadpool, then reads on the loop."""
+        first = asyncio.run(loopreads.read_small(engine, _thread_of))
+        second = asyncio.run(loopreads.read_small(engine, _thread_of))
+        assert threads == ["_kept"]
+        assert first == second == threading.current_thread().name
 
     def test_read_small_loop_connection_never_waits_for_a_lock(self, engine: Engine) -> None:
         asyncio.run(loopreads.read_small(engine, _thread_of))
