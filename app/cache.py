@@ -45,7 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import clock
 from app.config import get_settings
-from app.db import engine_for_app
+from app.db import detached_connection, driver_connect_args, engine_for_app, is_memory_sqlite
 
 log = logging.getLogger("app.cache")
 
@@ -60,10 +60,7 @@ class _SQLiteVersion:
     """`PRAGMA data_version` of a connection of its own (detached from the pool)."""
 
     def __init__(self, engine: Engine) -> None:
-        fairy = engine.raw_connection()
-        conn: Any = fairy.driver_connection
-        fairy.detach()
-        self._conn = conn
+        self._conn = detached_connection(engine)
         self._lock = threading.Lock()
 
     def read(self) -> Hashable:
@@ -93,8 +90,7 @@ class _PostgresVersion:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = weakref.ref(engine)  # the store is kept per engine, weakly: no cycle back
-        cargs, cparams = engine.dialect.create_connect_args(engine.url)
-        self._connect_args = (list(cargs), dict(cparams))
+        self._connect_args = driver_connect_args(engine)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop the connection serves
         self._conn: psycopg.AsyncConnection[Any] | None = None
@@ -299,16 +295,12 @@ def counted(key: Hashable, count: Callable[[], int]) -> int:
 _stores: weakref.WeakKeyDictionary[Engine, _Store] = weakref.WeakKeyDictionary()
 
 
-def _in_memory(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
-
-
 def store_for(engine: Engine) -> _Store | None:
     """The cache of this engine's database in this worker (None: no cache for it)."""
     store = _stores.get(engine)
     if store is None:
         max_bytes = get_settings().response_cache_bytes
-        if max_bytes <= 0 or _in_memory(engine):
+        if max_bytes <= 0 or is_memory_sqlite(engine):
             return None
         store = _Store(engine, max_bytes)
         weakref.finalize(engine, store.source.close)

@@ -152,6 +152,20 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def is_memory_sqlite(engine: Engine) -> bool:
+    """An in-memory SQLite database: one connection shared by everything (StaticPool)."""
+    return is_sqlite(engine) and engine.url.database in (None, "", ":memory:")
+
+
+def detached_connection(engine: Engine) -> Any:
+    """A DB-API connection set up as the pool's are (the engine's connect events), taken out
+    of the pool for good: the caller keeps it, and closes it."""
+    fairy = engine.raw_connection()
+    conn = fairy.driver_connection
+    fairy.detach()
+    return conn
+
+
 def database_info(engine: Engine) -> DatabaseInfo:
     with engine.connect() as conn:
         if is_sqlite(engine):

@@ -47,7 +47,7 @@ from sqlalchemy import Engine, event
 from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
-from app.db import driver_connect_args
+from app.db import detached_connection, driver_connect_args, is_memory_sqlite, is_sqlite
 from app.fastread import OneStatement, raw_cursor
 
 log = logging.getLogger("app.loopreads")
@@ -59,9 +59,7 @@ class _LoopConnection:
     """A SQLite connection of the event loop's own, detached from the engine's pool."""
 
     def __init__(self, engine: Engine) -> None:
-        fairy = engine.raw_connection()  # set up as every connection is (app.db _on_connect)
-        conn: Any = fairy.driver_connection
-        fairy.detach()
+        conn = detached_connection(engine)
         conn.execute("PRAGMA busy_timeout = 0")
         self.conn = conn
         self.errors: type[Exception] = engine.dialect.dbapi.Error  # type: ignore[union-attr]
@@ -181,14 +179,10 @@ async def _on_postgres(engine: Engine, statement: OneStatement[T]) -> T:
     return statement.finish(rows)
 
 
-def _in_memory(engine: Engine) -> bool:
-    return engine.url.database in (None, "", ":memory:")
-
-
 async def _connection(engine: Engine) -> _LoopConnection | None:
     """The event loop's SQLite connection, made in a worker thread the first time (taking a
     connection from the pool may wait, and the loop must not)."""
-    if engine.dialect.name != "sqlite" or _in_memory(engine):
+    if not is_sqlite(engine) or is_memory_sqlite(engine):
         return None
     found = _connections.get(engine)
     if found is None:

@@ -105,9 +105,9 @@ MAX_WINDOW = 200_000
 _CANDIDATE_SQL: dict[tuple[Any, ...], RawQuery] = {}
 
 
-def _candidates_query(dialect: str, types: tuple[str, ...], meeting: bool, windowed: bool) -> RawQuery:
+def _candidates_query(types: tuple[str, ...], meeting: bool, windowed: bool) -> RawQuery:
     """PostgreSQL's newest SEARCH_CANDIDATES matches of :match, with their scores (cached per shape)."""
-    key = (dialect, types, meeting, windowed)
+    key = (types, meeting, windowed)
     hit = _CANDIDATE_SQL.get(key)
     if hit is not None:
         return hit
@@ -246,17 +246,17 @@ def _sqlite_tokens(cur: Any, toks: list[str]) -> list[str]:
 
 
 def _candidates(
-    cur: Any, dialect: str, q: str, types: tuple[str, ...], meeting_id: int | None, raw_dialect: Any
+    cur: Any, q: str, types: tuple[str, ...], meeting_id: int | None, raw_dialect: Any
 ) -> list[tuple[float, int]]:
-    values: dict[str, Any] = {"match": match_param(dialect, q), "candidates": SEARCH_CANDIDATES}
+    """PostgreSQL's candidates, (score, id) (SQLite: _sqlite_search)."""
+    values: dict[str, Any] = {"match": match_param("postgresql", q), "candidates": SEARCH_CANDIDATES}
     if meeting_id is not None:
         values["meeting_id"] = meeting_id
     meeting = meeting_id is not None
-    # PostgreSQL (SQLite: _sqlite_search).
     cur.execute("SELECT max(id) FROM search_document")
     top = cur.fetchone()[0] or 0
     if top > FIRST_WINDOW:
-        windowed = _candidates_query(dialect, types, meeting, True)
+        windowed = _candidates_query(types, meeting, True)
         # Within the windows, the planner must walk the primary key: it misjudges how many
         # documents match several common words (they are not independent) and would
         # otherwise intersect their long posting lists first.
@@ -274,7 +274,7 @@ def _candidates(
                     return [(float(r[1]), int(r[0])) for r in rows]
         finally:
             cur.execute("SET LOCAL enable_bitmapscan = on")
-    rows = _candidates_query(dialect, types, meeting, False).run(cur, raw_dialect, **values)
+    rows = _candidates_query(types, meeting, False).run(cur, raw_dialect, **values)
     return [(float(r[1]), int(r[0])) for r in rows]
 
 
@@ -312,7 +312,7 @@ def search(
     )
     if dialect == "sqlite":
         return _sqlite_search(cur, q, sorted(types or ()), meeting_id, after, limit)
-    hits = _candidates(cur, dialect, q, tuple(sorted(types or ())), meeting_id, raw_dialect)
+    hits = _candidates(cur, q, tuple(sorted(types or ())), meeting_id, raw_dialect)
     # Best first, ties by id: the same order the cursor encodes.
     hits.sort(key=lambda h: (-h[0], h[1]))
     total = len(hits)

@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 
 import app.search_index  # noqa: F401  (registers the full-text DDL)
 from app import changes, export, migrations
-from app.db import is_sqlite, json_text, writer
+from app.db import is_memory_sqlite, is_sqlite, json_text, writer
 from app.export import MEETING_FIELDS, SOURCE_FIELDS
 from app.models import (
     Directive,
@@ -1186,7 +1186,7 @@ def _rollback_journal(conn: Connection) -> str | None:
     keeps WAL and nothing waits. Readers are locked out until the load commits (a new database
     has nobody to serve yet); the mode goes back to WAL after it, committed or not.
     """
-    if not is_sqlite(conn.engine) or conn.engine.url.database in (None, "", ":memory:"):
+    if not is_sqlite(conn.engine) or is_memory_sqlite(conn.engine):
         return None
     if _journal(conn) != "wal":
         return None
