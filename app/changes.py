@@ -19,7 +19,7 @@ transaction leaves a gap in seq, never an entry out of order.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -39,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 
+from app import background
 from app.db import is_sqlite, json_text
 from app.fastread import RawQuery, shape_object
 from app.models import Change
@@ -248,13 +249,14 @@ _SQLITE_PARAMETERS = 32766
 
 def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Plain rows into `table`, in order, through the DB-API connection of `conn`'s transaction,
-    values as the driver takes them: multi-row INSERTs on SQLite, COPY on PostgreSQL."""
+    values as the driver takes them: multi-row INSERTs on SQLite, COPY on PostgreSQL. Inside
+    app.background.background_writes, in its worker thread (`rows` must not change after)."""
     if not rows:
         return
-    dbapi: Any = conn.connection.dbapi_connection
-    cur = dbapi.cursor()
-    try:
-        if is_sqlite(conn.engine):
+    sqlite = is_sqlite(conn.engine)
+
+    def write(cur: Any) -> None:
+        if sqlite:
             head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
             one = "(" + ", ".join("?" * len(columns)) + ")"
             per = max(1, min(ROWS_PER_INSERT, _SQLITE_PARAMETERS // len(columns)))
@@ -265,6 +267,19 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
             with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+
+    _write(conn, write)
+
+
+def _write(conn: Connection, write: Callable[[Any], None]) -> None:
+    """`write(cursor)` on the DB-API connection of `conn`: now, or in its background writes."""
+    writes = background.of(conn)
+    if writes is not None:
+        writes.submit(write)
+        return
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        write(cur)
     finally:
         cur.close()
 
@@ -285,6 +300,9 @@ def _created(conn: Connection, resource: Resource, above: int) -> Iterator[dict[
         )
     shape = resource.shape
     at = shape.fields.index("id")
+    writes = background.of(conn)
+    if writes is not None:
+        writes.wait()  # the rows written in the background are read back
     dbapi: Any = conn.connection.dbapi_connection
     cur = dbapi.cursor()
     try:
@@ -302,11 +320,11 @@ def _created(conn: Connection, resource: Resource, above: int) -> Iterator[dict[
 _CREATED_SQL: dict[str, RawQuery] = {}
 
 
-def _insert_created(conn: Connection, resource: Resource, above: int, actor: str, at: dt.datetime) -> int:
+def _insert_created(conn: Connection, resource: Resource, above: int, actor: str, at: dt.datetime) -> None:
     """The create entries of the records of `resource` with ids above `above`, in id order, made
     by the database itself: one INSERT ... SELECT of the fast read path's SELECT, each record's
     JSON built in SQL (fastread.shape_object), the same JSON `_created` reads back and dumps
-    (tests/test_changes.py compares the two). Nothing comes back to Python; how many."""
+    (tests/test_changes.py compares the two). Nothing comes back to Python."""
     query = _CREATED_SQL.get(resource.name)
     if query is None:
         t = resource.table
@@ -324,13 +342,8 @@ def _insert_created(conn: Connection, resource: Resource, above: int, actor: str
         columns = [change_t.c[name] for name in _COLUMNS]
         query = _CREATED_SQL[resource.name] = RawQuery(insert(change_t).from_select(columns, selected))  # type: ignore[arg-type]
     compiled = query.compiled(conn.dialect)
-    dbapi: Any = conn.connection.dbapi_connection
-    cur = dbapi.cursor()
-    try:
-        cur.execute(compiled.sql, compiled.params({"above": above, "actor": actor, "at": at.isoformat()}))
-        return int(cur.rowcount)
-    finally:
-        cur.close()
+    params = compiled.params({"above": above, "actor": actor, "at": at.isoformat()})
+    _write(conn, lambda cur: cur.execute(compiled.sql, params))
 
 
 def record_seed(
@@ -343,11 +356,11 @@ def record_seed(
     citations_created: Sequence[tuple[int, int]] = (),
     citations_updated: Sequence[tuple[int, int]] = (),
     fast: bool = True,
-) -> int:
+) -> None:
     """After a load: an entry per record it made (above `mark`), updated (`updated`: ids by
     collection, "assignees" and "reviews" included) or deleted (`deleted`: (id, slug) pairs by
     collection, e.g. assignees a merge dropped), and per citation it made or changed, in batches
-    (executemany); returns how many.
+    (in the load's background writes, if any: app.background).
 
     Entries carry the records as the API answers them after the load, links included. Records
     the database had whose links the load made (see _relinked) get update entries too. A new
@@ -358,14 +371,12 @@ def record_seed(
     are: the same JSON.
     """
     now = utcnow()
-    written = 0
     batch: list[tuple[Any, ...]] = []
 
     def flush() -> None:
-        nonlocal written, batch
+        nonlocal batch
         if batch:
             insert_rows(conn, "change", _COLUMNS, batch)
-            written += len(batch)
             batch = []
 
     def add(item: dict[str, Any]) -> None:
@@ -388,12 +399,26 @@ def record_seed(
                 }
             )
     relinked = _relinked(conn, mark, now, updated or {})
+    # The citations' rows are read first: the statements writing the entries before theirs may
+    # run in the background (app.background), and a read would wait for them.
+    links = (
+        select(citation_t, meeting_t.c.slug.label("m_slug"), document_t.c.slug.label("d_slug"))
+        .join(meeting_t, meeting_t.c.id == citation_t.c.meeting_id)
+        .join(document_t, document_t.c.id == citation_t.c.document_id)
+    )
+    order = (citation_t.c.meeting_id, citation_t.c.document_id)
+    new_meetings = citation_t.c.meeting_id > mark[MEETINGS.name]
+    cited = [(conn.execute(links.where(new_meetings).order_by(*order)).all(), ChangeAction.create)]
+    for pairs, action in ((citations_created, ChangeAction.create), (citations_updated, ChangeAction.update)):
+        for i in range(0, len(pairs), _BATCH):
+            some = list(pairs[i : i + _BATCH])
+            cited.append((conn.execute(links.where(tuple_(*order).in_(some)).order_by(*order)).all(), action))
     for resource in SEEDED:
         t = resource.table
         collection = collection_of(resource)
         if fast and is_sqlite(conn.engine):
             flush()  # the entries before these keep their place in the feed
-            written += _insert_created(conn, resource, mark[resource.name], actor, now)
+            _insert_created(conn, resource, mark[resource.name], actor, now)
         elif fast:
             for data in _created(conn, resource, mark[resource.name]):
                 item = {"collection": collection, "record_id": data["id"], "record_slug": data.get("slug")}
@@ -406,24 +431,8 @@ def record_seed(
             chunk = ids[i : i + _BATCH]
             for public in _publics(conn, resource, t.c.id.in_(chunk)):
                 add(entry(collection, ChangeAction.update, actor, public, at=now))
-
-    links = (
-        select(citation_t, meeting_t.c.slug.label("m_slug"), document_t.c.slug.label("d_slug"))
-        .join(meeting_t, meeting_t.c.id == citation_t.c.meeting_id)
-        .join(document_t, document_t.c.id == citation_t.c.document_id)
-    )
-    order = (citation_t.c.meeting_id, citation_t.c.document_id)
-
-    def cite(rows: Any, action: ChangeAction) -> None:
+    for rows, action in cited:
         for r in rows:
             link = {"meeting_id": r.meeting_id, "document_id": r.document_id, "source_quote": r.source_quote}
             add(citation_entry(action, actor, r.m_slug, r.d_slug, link, at=now))
-
-    new_meetings = citation_t.c.meeting_id > mark[MEETINGS.name]
-    cite(conn.execute(links.where(new_meetings).order_by(*order)), ChangeAction.create)
-    for pairs, action in ((citations_created, ChangeAction.create), (citations_updated, ChangeAction.update)):
-        for i in range(0, len(pairs), _BATCH):
-            some = list(pairs[i : i + _BATCH])
-            cite(conn.execute(links.where(tuple_(*order).in_(some)).order_by(*order)), action)
     flush()
-    return written

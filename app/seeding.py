@@ -7,6 +7,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlmodel import SQLModel
 
 import app.search_index  # noqa: F401  (registers the full-text DDL)
 from app import changes, export, migrations
+from app.background import background_writes
 from app.db import is_memory_sqlite, is_sqlite, json_text, writer
 from app.export import MEETING_FIELDS, SOURCE_FIELDS
 from app.models import (
@@ -809,13 +811,16 @@ class _Merge:
 BULK = True  # False: every record through _Merge's record-by-record path (for the comparison)
 
 
-def _ids(conn: Connection, table: Table, n: int) -> list[int]:
+def _ids(conn: Connection, table: Table, n: int, largest: int | None = None) -> list[int]:
     """The ids the next `n` rows inserted into `table` get: on SQLite the rowids after the
-    largest (no AUTOINCREMENT), on PostgreSQL the next values of the id's sequence."""
+    largest (no AUTOINCREMENT; `largest`, when the caller knows it, else looked up), on
+    PostgreSQL the next values of the id's sequence."""
     if n == 0:
         return []
     if is_sqlite(conn.engine):
-        start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+        if largest is None:
+            largest = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+        start = largest + 1
         return list(range(start, start + n))
     seq = f"pg_get_serial_sequence('{table.name}', 'id')"
     rows = conn.exec_driver_sql(f"SELECT nextval({seq}) FROM generate_series(1, {int(n)})")
@@ -906,6 +911,14 @@ class _Bulk:
         self.conn = conn
         self.merge = merge
         self.sqlite = is_sqlite(conn.engine)
+        # The largest id of each seeded table, by name, as _load's mark has it: taken after the
+        # last write to them (_flush), so that the ids need no look-up, which would wait for the
+        # writes running in the background.
+        self.largest: dict[str, int] = {}
+
+    def ids(self, model: Any, n: int) -> list[int]:
+        table = t(model)
+        return _ids(self.conn, table, n, self.largest.get(table.name))
 
     def date(self, value: dt.date | None) -> Any:
         return value.isoformat() if self.sqlite and value is not None else value
@@ -927,7 +940,7 @@ class _Bulk:
 
     def people(self, batch: Sequence[PersonSeed]) -> dict[str, int]:
         merge, stamp = self.merge, utcnow().isoformat()
-        ids = _ids(self.conn, t(Person), len(batch))
+        ids = self.ids(Person, len(batch))
         rows = [
             (p.slug, p.full_name, fold(p.full_name), id_, stamp, stamp)
             for p, id_ in zip(batch, ids, strict=True)
@@ -942,7 +955,7 @@ class _Bulk:
 
     def documents(self, batch: Sequence[DocumentSeed]) -> dict[str, int]:
         merge, stamp = self.merge, utcnow().isoformat()
-        ids = _ids(self.conn, t(Document), len(batch))
+        ids = self.ids(Document, len(batch))
         rows = [
             (d.slug, d.kind.value, d.number, d.title, d.issuer, self.date(d.issued_on), id_, stamp, stamp)
             for d, id_ in zip(batch, ids, strict=True)
@@ -961,11 +974,11 @@ class _Bulk:
     ) -> None:
         """Write a chunk of meetings new to the database, with their records (as _Merge.meeting
         does for each); their addresses and reviews are left to pending() and link()."""
-        merge, conn, date, when = self.merge, self.conn, self.date, self.when
+        merge, date, when = self.merge, self.date, self.when
         stamp, now = utcnow().isoformat(), merge.now.isoformat()
         count = {kind: sum(len(getattr(m, kind)) for m in batch) for kind in _RECORD_KINDS}
-        meeting_ids = iter(_ids(conn, t(Meeting), len(batch)))
-        ids = {kind: iter(_ids(conn, t(_MODELS[kind]), count[kind])) for kind in _RECORD_KINDS}
+        meeting_ids = iter(self.ids(Meeting, len(batch)))
+        ids = {kind: iter(self.ids(_MODELS[kind], count[kind])) for kind in _RECORD_KINDS}
         rows: dict[str, list[tuple[Any, ...]]] = {
             k: [] for k in (*_RECORD_KINDS, "meetings", "assignees", "citations")
         }
@@ -1115,12 +1128,14 @@ def _batched(records: Iterator[tuple[str, Any]], chunk: int) -> Iterator[tuple[s
 
 def _flush(conn: Connection, merge: _Merge, mark: dict[str, int], actor: str) -> dict[str, int]:
     """Write the search rows and the change-feed entries of the records merged since `mark`
-    (the ids above it are this load's); the next mark."""
+    (the ids above it are this load's); the next mark.
+
+    The reads come first (the next mark: the records are all written; what record_seed looks
+    up), then the writes, which may run in the background (app.background) while the loader
+    reads the next records."""
     if not merge.write:
         return mark
-    if merge.new_search:
-        changes.insert_rows(conn, search_t.name, SEARCH_COLUMNS, merge.new_search)
-        merge.new_search = []
+    after = changes.seed_mark(conn)  # what follows writes no record of the seeded tables
     # an entry per record created or updated, and per citation made or changed
     changes.record_seed(
         conn,
@@ -1132,7 +1147,10 @@ def _flush(conn: Connection, merge: _Merge, mark: dict[str, int], actor: str) ->
         fast=BULK,
     )
     merge.updated, merge.citations_created, merge.citations_updated = {}, [], []
-    return changes.seed_mark(conn)
+    if merge.new_search:
+        changes.insert_rows(conn, search_t.name, SEARCH_COLUMNS, merge.new_search)
+        merge.new_search = []
+    return after
 
 
 def _analyze(conn: Connection) -> None:
@@ -1264,7 +1282,9 @@ def load_seed(
                     return report
                 _tune(conn)
                 try:
-                    _load(conn, seed, stream, report, file, actor, progress, chunk)
+                    # the writes of one chunk run while the next is read (app.background)
+                    with nullcontext() if dry_run else background_writes(conn):
+                        _load(conn, seed, stream, report, file, actor, progress, chunk)
                 finally:
                     _untune(conn)
         finally:
@@ -1308,6 +1328,8 @@ def _load(
     for kind, batch in _batched(_records(seed), chunk):
         if stream is not None and stream.problems:
             continue  # read on for the file's other problems; nothing more is written
+        if bulk is not None:
+            bulk.largest = mark  # current: each batch ends with _flush, which takes the next
         if kind == "people":
             merge.present = present = _Present() if fresh else _present(conn, batch, [])
             merge.names.update((p.slug, p.full_name) for p in batch)

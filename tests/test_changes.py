@@ -1204,9 +1204,8 @@ def test_record_seed_gives_entries_for_the_links_a_load_made(
             .values(meeting_id=meeting["id"], directive_id=3, outcome="Đạt", **stamps)
             .returning(review_t.c.id)
         ).scalar_one()
-        written = changes.record_seed(conn, mark, "seed:links.json")
+        changes.record_seed(conn, mark, "seed:links.json")
     entries = after(client, before)
-    assert written == len(entries)
     assert kinds(entries) == [
         ("shortcomings", "update", 1),  # a new directive addresses it
         ("directives", "create", directive_id),
