@@ -284,46 +284,13 @@ def _write(conn: Connection, write: Callable[[Any], None]) -> None:
         cur.close()
 
 
-_CREATED: dict[str, RawQuery] = {}
-
-
-def _created(conn: Connection, resource: Resource, above: int) -> Iterator[dict[str, Any]]:
-    """The records of `resource` with ids above `above`, in id order, as the JSON-ready dicts of
-    their public models (the fast read path's SELECT and shapes, app/fastread.py: what
-    pydantic's model_dump(mode="json") gives, links included), read _BATCH at a time."""
-    query = _CREATED.get(resource.name)
-    t = resource.table
-    if query is None:
-        stmt = resource.fast_select.where(t.c.id > bindparam("above", type_=Integer()))
-        query = _CREATED[resource.name] = RawQuery(
-            stmt.order_by(t.c.id).limit(bindparam("n", type_=Integer()))
-        )
-    shape = resource.shape
-    at = shape.fields.index("id")
-    writes = background.of(conn)
-    if writes is not None:
-        writes.wait()  # the rows written in the background are read back
-    dbapi: Any = conn.connection.dbapi_connection
-    cur = dbapi.cursor()
-    try:
-        while True:
-            rows = query.run(cur, conn.dialect, above=above, n=_BATCH)
-            if not rows:
-                return
-            for r in rows:
-                yield shape.record(r)
-            above = rows[-1][at]
-    finally:
-        cur.close()
-
-
 _CREATED_SQL: dict[str, RawQuery] = {}
 
 
 def _insert_created(conn: Connection, resource: Resource, above: int, actor: str, at: dt.datetime) -> None:
     """The create entries of the records of `resource` with ids above `above`, in id order, made
     by the database itself: one INSERT ... SELECT of the fast read path's SELECT, each record's
-    JSON built in SQL (fastread.shape_object), the same JSON `_created` reads back and dumps
+    JSON built in SQL (fastread.shape_object): the JSON the fast read path reads and dumps
     (tests/test_changes.py compares the two). Nothing comes back to Python."""
     query = _CREATED_SQL.get(resource.name)
     if query is None:
@@ -366,9 +333,8 @@ def record_seed(
     the database had whose links the load made (see _relinked) get update entries too. A new
     meeting's citations are found by its id; those made or changed in meetings the database
     had are given as (meeting id, document id) pairs. The entries of the records made are
-    written by the database itself on SQLite (`fast`: _insert_created) and read through the fast
-    read path on PostgreSQL (`fast`: _created); else through the public models, as updated ones
-    are: the same JSON.
+    written by the database itself (`fast`: _insert_created); else read through the public
+    models, as updated ones are: the same JSON.
     """
     now = utcnow()
     batch: list[tuple[Any, ...]] = []
@@ -416,13 +382,9 @@ def record_seed(
     for resource in SEEDED:
         t = resource.table
         collection = collection_of(resource)
-        if fast and is_sqlite(conn.engine):
+        if fast:
             flush()  # the entries before these keep their place in the feed
             _insert_created(conn, resource, mark[resource.name], actor, now)
-        elif fast:
-            for data in _created(conn, resource, mark[resource.name]):
-                item = {"collection": collection, "record_id": data["id"], "record_slug": data.get("slug")}
-                add({**item, "action": ChangeAction.create.value, "actor": actor, "at": now, "data": data})
         else:
             for public in _publics(conn, resource, t.c.id > mark[resource.name]):
                 add(entry(collection, ChangeAction.create, actor, public, at=now))

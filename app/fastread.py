@@ -234,7 +234,7 @@ def model_object(model: type[BaseModel], columns: Mapping[str, ColumnElement[Any
 class json_value(FunctionElement[Any]):  # noqa: N801
     """A value that is JSON already (a JSON column, a JSON aggregate), to nest as that JSON rather
     than as a string: SQLite's JSON is text, which `json()` makes JSON again (its subtype is lost
-    through a subquery). SQLite only (see shape_object)."""
+    through a subquery); PostgreSQL's is of type json, nested as it is."""
 
     name = "json_value"
     inherit_cache = True
@@ -248,12 +248,17 @@ def _json_value_sqlite(element: json_value, compiler: Any, **kw: Any) -> str:
     return f"json({compiler.process(element.clauses, **kw)})"
 
 
+@compiles(json_value, "postgresql")
+def _json_value_pg(element: json_value, compiler: Any, **kw: Any) -> str:
+    value: str = compiler.process(element.clauses, **kw)
+    return value  # of type json already
+
+
 def shape_object(shape: Shape, columns: Mapping[str, ColumnElement[Any]]) -> json_object:
     """A JSON object of `shape`'s fields, from these columns (those of the model's fast SELECT), in
     field order and each as the fast path makes it (`Shape.record`): datetimes through `utc_z`,
-    JSON lists and aggregates nested as JSON, dates as ISO text: on SQLite its text is the
-    record's JSON as the fast path dumps it, byte for byte. SQLite only: PostgreSQL's
-    json_build_object would write it spaced (`{"id" : 1}`), and the change feed stores compact JSON."""
+    JSON lists and aggregates nested as JSON, dates as ISO text: its text is the record's JSON
+    as the fast path dumps it (compact, keys in field order), byte for byte."""
     pairs: list[tuple[str, ColumnElement[Any]]] = []
     for name in shape.fields:
         annotation = shape.model.model_fields[name].annotation
@@ -284,27 +289,34 @@ def _json_array_agg_sqlite(element: json_array_agg, compiler: Any, **kw: Any) ->
 
 @compiles(json_array_agg, "postgresql")
 def _json_array_agg_pg(element: json_array_agg, compiler: Any, **kw: Any) -> str:
+    # array_to_json writes the array compact ([1,2]); json_agg would space it ([1, 2])
     value, order_by = _aggregate_sql(element, compiler, **kw)
-    return f"coalesce(json_agg({value} ORDER BY {order_by}), '[]'::json)"
+    return f"coalesce(array_to_json(array_agg({value} ORDER BY {order_by})), '[]'::json)"
 
 
-def _object_sql(function: str, element: json_object, compiler: Any, **kw: Any) -> str:
-    parts = []
+def _pairs(element: json_object, compiler: Any, **kw: Any) -> list[tuple[str, str]]:
+    out = []
     for key, value in zip(element.keys, element.clauses.clauses, strict=True):
         if not key.isidentifier():
             raise ValueError(f"not a plain key: {key!r}")
-        parts.append(f"'{key}', {compiler.process(value, **kw)}")
-    return f"{function}({', '.join(parts)})"
+        out.append((key, compiler.process(value, **kw)))
+    return out
 
 
 @compiles(json_object, "sqlite")
 def _json_object_sqlite(element: json_object, compiler: Any, **kw: Any) -> str:
-    return _object_sql("json_object", element, compiler, **kw)
+    pairs = ", ".join(f"'{key}', {value}" for key, value in _pairs(element, compiler, **kw))
+    return f"json_object({pairs})"
 
 
 @compiles(json_object, "postgresql")
 def _json_object_pg(element: json_object, compiler: Any, **kw: Any) -> str:
-    return _object_sql("json_build_object", element, compiler, **kw)
+    # row_to_json of a row whose columns are named by the keys: compact JSON ({"id":1}), keys in
+    # this order; json_build_object would space it ({"id" : 1}), and the change feed stores
+    # the records' JSON compact (as json_text writes it).
+    pairs = _pairs(element, compiler, **kw)
+    columns = ", ".join(f'{value} AS "{key}"' for key, value in pairs)
+    return f"(SELECT row_to_json(json_object_row) FROM (SELECT {columns}) AS json_object_row)"
 
 
 def columns_for(shape: Shape, stmt: Select[Any]) -> Select[Any]:

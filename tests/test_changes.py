@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, insert, select, text, update
 
 from app import changes
 from app.db import create_db_engine, get_engine, json_text, writer
+from app.fastread import RawQuery, raw_cursor
 from app.main import app
 from app.models.change import ChangeAction
 from app.models.person import PersonPublic
@@ -1245,27 +1246,26 @@ def test_record_seed_keeps_the_loaders_updated_at_and_writes_one_entry_per_recor
 
 
 def test_record_seed_create_entries_are_the_fast_read_paths_json(engine: Engine) -> None:
-    """The create entries of a load, written on SQLite by the database itself (one INSERT ... SELECT
-    per collection, changes._insert_created) and on PostgreSQL from the records read back
-    (changes._created): byte for byte the JSON of what the fast read path reads, in id order."""
+    """The create entries of a load are written by the database itself (one INSERT ... SELECT per
+    collection, changes._insert_created): byte for byte the JSON of what the fast read path reads
+    (its SELECT, Shape.record, json_text), compact, in id order, on both back ends."""
     counts = {}
-    with engine.connect() as conn:
-        for resource in changes.SEEDED:
-            collection = changes.collection_of(resource)
-            stored = (
-                conn.execute(
-                    text(
-                        "SELECT record_id, record_slug, CAST(data AS TEXT) FROM change "
-                        "WHERE collection = :c AND action = 'create' ORDER BY seq"
-                    ),
-                    {"c": collection},
-                )
-                .tuples()
-                .all()
+    for resource in changes.SEEDED:
+        collection = changes.collection_of(resource)
+        with engine.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT record_id, record_slug, CAST(data AS TEXT) FROM change "
+                    "WHERE collection = :c AND action = 'create' ORDER BY seq"
+                ),
+                {"c": collection},
             )
-            read = [(d["id"], d.get("slug"), json_text(d)) for d in changes._created(conn, resource, 0)]
-            assert stored == read, collection
-            counts[collection] = len(stored)
+            stored = [tuple(r) for r in found]
+        query = RawQuery(resource.fast_select.order_by(resource.table.c.id))
+        with raw_cursor(engine) as cur:
+            records = [resource.shape.record(r) for r in query.run(cur, engine.dialect)]
+        assert stored == [(d["id"], d.get("slug"), json_text(d)) for d in records], collection
+        counts[collection] = len(stored)
     assert all(counts[c] for c in ("people", "documents", "meetings", "directives", "assignees")), counts
 
 
