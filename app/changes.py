@@ -307,7 +307,9 @@ def _insert_created(conn: Connection, resource: Resource, above: int, actor: str
             shape_object(shape, {name: sub.c[name] for name in shape.fields}),
         ).order_by(sub.c.id)
         columns = [change_t.c[name] for name in _COLUMNS]
-        query = _CREATED_SQL[resource.name] = RawQuery(insert(change_t).from_select(columns, selected))  # type: ignore[arg-type]
+        stmt = insert(change_t).from_select(columns, selected)
+        # RawQuery compiles any statement, not only the SELECTs it is typed for
+        query = _CREATED_SQL[resource.name] = RawQuery(stmt)  # type: ignore[arg-type]
     compiled = query.compiled(conn.dialect)
     params = compiled.params({"above": above, "actor": actor, "at": at.isoformat()})
     _write(conn, lambda cur: cur.execute(compiled.sql, params))

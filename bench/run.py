@@ -136,7 +136,7 @@ def meeting_ids(backend: str, meetings: int) -> tuple[int, int, int]:
 
 
 # `seed load` streams the file, meeting by meeting: what it keeps grows with the file only by
-# the slugs and ids of the records that later meetings may link to (383 MiB at the peak for the
+# the slugs and ids of the records that later meetings may link to (368 MiB at the peak for the
 # 2.2 GB file of 166,000 meetings). A load that would not fit in the memory available is skipped
 # rather than run into the out-of-memory killer.
 LOAD_MEMORY_PER_SEED_BYTE = 0.5
