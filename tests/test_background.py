@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -40,7 +41,15 @@ def test_background_writes_run_in_order_and_a_read_sees_them(table: Engine) -> N
             assert "background-writes" in _threads()
             for i in range(0, 50, 10):
                 changes.insert_rows(conn, TABLE, ("n", "word"), [(n, f"từ {n}") for n in range(i, i + 10)])
+
+            def slow(cur: Any) -> None:
+                time.sleep(0.2)
+                cur.execute(f"UPDATE {TABLE} SET word = 'chậm' WHERE n = 49")
+
+            writes.submit(slow)
             # a statement through SQLAlchemy waits for the writes handed over before it
+            word = conn.execute(text(f"SELECT word FROM {TABLE} WHERE n = 49")).scalar_one()
+            assert word == "chậm"
             assert conn.execute(text(f"SELECT count(*), max(n) FROM {TABLE}")).one() == (50, 49)
             changes.insert_rows(conn, TABLE, ("n", "word"), [(50, "cuối")])
         assert background.of(conn) is None
