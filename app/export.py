@@ -209,15 +209,21 @@ def directive_links(
     """Each directive's assignees (with their ids, in id order) and the slugs of the shortcomings
     it addresses (in shortcoming id order), by directive id."""
     assignees: dict[int, list[tuple[int, AssigneeSeed]]] = defaultdict(list)
-    addresses: dict[int, list[str]] = defaultdict(list)
     for ids in chunks(directive_ids):
         stmt = ASSIGNEES.where(assignee_t.c.directive_id.in_(ids)).order_by(assignee_t.c.id)
         for row in conn.execute(stmt).mappings():
             assignees[row["directive_id"]].append((row["id"], assignee_seed(row)))
+    return assignees, directive_addresses(conn, directive_ids)
+
+
+def directive_addresses(conn: Connection, directive_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The slugs of the shortcomings each directive addresses (in shortcoming id order), by id."""
+    addresses: dict[int, list[str]] = defaultdict(list)
+    for ids in chunks(directive_ids):
         stmt = ADDRESSES.where(addresses_t.c.directive_id.in_(ids)).order_by(addresses_t.c.shortcoming_id)
         for row in conn.execute(stmt).mappings():
             addresses[row["directive_id"]].append(row["shortcoming_slug"])
-    return assignees, addresses
+    return addresses
 
 
 def meeting_children(conn: Connection, meeting_ids: Sequence[int]) -> dict[int, dict[str, list[Any]]]:

@@ -464,6 +464,7 @@ class _Merge:
         self.waiting: list[_Links] = []
         self.in_file: dict[str, set[str]] = {}
         self.relinked: set[int] = set()
+        self.unlinked: set[int] = set()  # ids of directives written in bulk, before link() ran
 
     def _update(self, kind: str, id_: int, values: dict[str, Any]) -> None:
         table = t(_MODELS[kind])
@@ -692,14 +693,17 @@ class _Merge:
         merged so far, or else the database's); the others wait for a record further on in the
         file, and at its end (`final`) are problems."""
         items, self.waiting = self.waiting, []
+        unlinked, self.unlinked = self.unlinked, set()
         if not items:
             return
         shortcomings = self._resolve(
             "shortcomings", [s for it in items for _, _, addrs in it.directives for _, s in addrs]
         )
         directives = self._resolve("directives", [r.directive for it in items for _, r in it.reviews])
-        ids = sorted({d_id for it in items for _, d_id, _ in it.directives if d_id})
-        _, addressed = export.directive_links(self.conn, ids)
+        # The addresses the database has: none yet for the directives written in bulk since the
+        # last link() (which are looked up no more; the others may have some of a previous file).
+        ids = sorted({d_id for it in items for _, d_id, _ in it.directives if d_id} - unlinked)
+        addressed = export.directive_addresses(self.conn, ids)
         reviewing = sorted({it.meeting_id for it in items if it.reviews and it.meeting_id})
         reviewed = _reviews_of(self.conn, reviewing)
         links: list[dict[str, int]] = []
@@ -1099,6 +1103,7 @@ class _Bulk:
         report.count("created", "citations", len(rows["citations"]))
         merge.ids.setdefault("directives", {}).update(directive_ids)
         merge.ids.setdefault("shortcomings", {}).update(shortcoming_ids)
+        merge.unlinked.update(directive_ids.values())
 
 
 CHUNK_MEETINGS = 200  # meetings merged per round of look-ups, search rows and change entries
