@@ -41,7 +41,7 @@ from sqlalchemy import (
 
 from app import background
 from app.db import is_sqlite, json_text
-from app.fastread import RawQuery, shape_object
+from app.fastread import RawQuery, model_object
 from app.models import Change
 from app.models.change import ChangeAction
 from app.models.common import utcnow
@@ -290,7 +290,7 @@ _CREATED_SQL: dict[str, RawQuery] = {}
 def _insert_created(conn: Connection, resource: Resource, above: int, actor: str, at: dt.datetime) -> None:
     """The create entries of the records of `resource` with ids above `above`, in id order, made
     by the database itself: one INSERT ... SELECT of the fast read path's SELECT, each record's
-    JSON built in SQL (fastread.shape_object): the JSON the fast read path reads and dumps
+    JSON built in SQL (fastread.model_object): the JSON the fast read path reads and dumps
     (tests/test_changes.py compares the two). Nothing comes back to Python."""
     query = _CREATED_SQL.get(resource.name)
     if query is None:
@@ -304,7 +304,7 @@ def _insert_created(conn: Connection, resource: Resource, above: int, actor: str
             literal(ChangeAction.create.value),
             bindparam("actor", type_=String()),
             bindparam("at", type_=String()),
-            shape_object(shape, {name: sub.c[name] for name in shape.fields}),
+            model_object(shape.model, {name: sub.c[name] for name in shape.fields}),
         ).order_by(sub.c.id)
         columns = [change_t.c[name] for name in _COLUMNS]
         stmt = insert(change_t).from_select(columns, selected)

@@ -203,34 +203,6 @@ def _utc_z_pg(element: utc_z, compiler: Any, **kw: Any) -> str:
     return f"CASE WHEN right({x}, 6) = '+00:00' THEN left({x}, -6) || 'Z' ELSE {x} END"
 
 
-def _plain(annotation: Any) -> Any:
-    """`X` of `X | None`, else the annotation itself."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
-        return args[0]
-    return annotation
-
-
-def model_object(model: type[BaseModel], columns: Mapping[str, ColumnElement[Any]]) -> json_object:
-    """A JSON object of `model`'s fields, from these columns, in field order and each written as
-    pydantic writes it (datetimes through `utc_z`): on SQLite its text is then the model's JSON,
-    byte for byte, and `_nested_list` embeds an aggregate of them without parsing it. Only
-    fields whose JSON the database writes exactly so are allowed: integers, text, enums
-    (stored as their values) and datetimes; not booleans (SQLite's are 0 and 1) or numbers."""
-    pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for name, info in model.model_fields.items():
-        kind = _plain(info.annotation)
-        column = columns[name]
-        if kind is dt.datetime:
-            column = utc_z(column)
-        elif kind not in (int, str) and not (
-            isinstance(kind, type) and issubclass(kind, enum.Enum) and not issubclass(kind, int)
-        ):
-            raise TypeError(f"{model.__name__}.{name}: {kind!r} has no exact JSON from the database")
-        pairs.append((name, column))
-    return json_object(*pairs)
-
-
 class json_value(FunctionElement[Any]):  # noqa: N801
     """A value that is JSON already (a JSON column, a JSON aggregate), to nest as that JSON rather
     than as a string: SQLite's JSON is text, which `json()` makes JSON again (its subtype is lost
@@ -254,24 +226,34 @@ def _json_value_pg(element: json_value, compiler: Any, **kw: Any) -> str:
     return value  # of type json already
 
 
-def shape_object(shape: Shape, columns: Mapping[str, ColumnElement[Any]]) -> json_object:
-    """A JSON object of `shape`'s fields, from these columns (those of the model's fast SELECT), in
-    field order and each as the fast path makes it (`Shape.record`): datetimes through `utc_z`,
-    JSON lists and aggregates nested as JSON, dates as ISO text: its text is the record's JSON
-    as the fast path dumps it (compact, keys in field order), byte for byte."""
+def _plain(annotation: Any) -> Any:
+    """`X` of `X | None`, else the annotation itself."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
+def model_object(model: type[BaseModel], columns: Mapping[str, ColumnElement[Any]]) -> json_object:
+    """A JSON object of `model`'s fields, from these columns, in field order and each written as
+    pydantic writes it (and `Shape.record` makes it): datetimes through `utc_z`, JSON columns
+    and aggregates nested as JSON (`json_value`), dates as their ISO text. Its text is then the
+    model's JSON, byte for byte, compact: `_nested_list` embeds an aggregate of them without
+    parsing it, and the change feed stores a load's records so (app.changes). Only fields whose
+    JSON the database writes exactly so are allowed: integers, text, enums (stored as their
+    values), dates, datetimes and JSON lists; not booleans (SQLite's are 0 and 1) or numbers."""
     pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for name in shape.fields:
-        annotation = shape.model.model_fields[name].annotation
-        kind, column = _plain(annotation), columns[name]
-        origin = typing.get_origin(kind)
+    for name, info in model.model_fields.items():
+        kind = _plain(info.annotation)
+        column = columns[name]
         if kind is dt.datetime:
             column = utc_z(column)
-        elif origin in (list, dict):
+        elif typing.get_origin(kind) in (list, dict):
             column = json_value(column)
         elif kind not in (int, str, dt.date) and not (
             isinstance(kind, type) and issubclass(kind, enum.Enum) and not issubclass(kind, int)
         ):
-            raise TypeError(f"{shape.model.__name__}.{name}: {kind!r} has no JSON from the database")
+            raise TypeError(f"{model.__name__}.{name}: {kind!r} has no exact JSON from the database")
         pairs.append((name, column))
     return json_object(*pairs)
 

@@ -384,3 +384,18 @@ def test_raw_cursor_one_statement_on_a_dropped_connection(engine: Engine) -> Non
         assert fairy.driver_connection.autocommit is False  # type: ignore[union-attr]
     finally:
         fairy.close()
+
+
+def test_model_object_refuses_fields_the_database_would_not_write_as_pydantic_does() -> None:
+    """Booleans (SQLite's are 0 and 1) and numbers have no exact JSON from the database: a model
+    with one cannot be made a JSON object in SQL (fastread.model_object), at import, not per read."""
+    from sqlalchemy import column
+
+    from app.fastread import model_object
+
+    class Flagged(BaseModel):
+        id: int
+        done: bool
+
+    with pytest.raises(TypeError, match=r"Flagged\.done"):
+        model_object(Flagged, {"id": column("id"), "done": column("done")})
