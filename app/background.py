@@ -9,13 +9,13 @@ core the writes of one chunk can run while the loader reads the next.
 `changes.insert_rows` and the change feed's INSERT ... SELECT hand their statement to
 the thread instead of running it (`submit`). Everything else on the connection waits
 for the writes handed over before it to finish: a listener on the connection's
-`before_cursor_execute` event calls `wait` before any statement SQLAlchemy runs, and
-code that takes the DB-API connection itself calls `wait` first (`changes`). So the
-statements run in the order they were made, one at a time, in the load's transaction,
-as without the thread. A write that fails makes the next `submit` or `wait` raise its
-error (the load's transaction is then rolled back), and the writes after it are not run.
-At most `depth` writes wait in the queue: memory stays bounded when the database is the
-slower side.
+`before_cursor_execute` event calls `wait` before any statement SQLAlchemy runs (code
+that takes the DB-API connection itself must `submit`, as `changes._write` does, or
+`wait` first). So the statements run in the order they were made, one at a time, in the
+load's transaction, as without the thread. A write that fails makes the next `submit` or
+`wait` raise its error (the load's transaction is then rolled back), and the writes after
+it are not run. At most `depth` writes wait in the queue: memory stays bounded when the
+database is the slower side.
 """
 
 from __future__ import annotations
