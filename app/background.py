@@ -98,17 +98,39 @@ def background_writes(conn: Connection, depth: int = 4) -> Iterator[BackgroundWr
 
     conn.info[_KEY] = writes
     event.listen(conn, "before_cursor_execute", before)
-    # The worker needs the GIL for a moment between two statements; with the loader's thread
-    # busy it waits for the switch interval (5 ms by default) each time.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
     ok = False
     try:
-        yield writes
-        writes.wait()
+        with _short_switch_interval():
+            yield writes
+            writes.wait()
         ok = True
     finally:
-        sys.setswitchinterval(interval)
         event.remove(conn, "before_cursor_execute", before)
         conn.info.pop(_KEY, None)
         writes.close(cancel=not ok)
+
+
+_interval_lock = threading.Lock()
+_interval_users = 0
+_interval_saved = 0.0
+
+
+@contextmanager
+def _short_switch_interval() -> Iterator[None]:
+    """SWITCH_INTERVAL while any background writes run in the process (the setting is the
+    process's): the worker needs the GIL for a moment between two statements, and with the
+    loader's thread busy it waits for the switch interval (5 ms by default) each time. The
+    first block to start sets it, the last to end puts the previous value back."""
+    global _interval_users, _interval_saved
+    with _interval_lock:
+        if _interval_users == 0:
+            _interval_saved = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        _interval_users += 1
+    try:
+        yield
+    finally:
+        with _interval_lock:
+            _interval_users -= 1
+            if _interval_users == 0:
+                sys.setswitchinterval(_interval_saved)

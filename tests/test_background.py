@@ -108,6 +108,20 @@ def test_background_writes_restore_the_switch_interval(table: Engine) -> None:
     assert sys.getswitchinterval() == before
 
 
+def test_background_writes_overlapping_restore_the_switch_interval_when_the_last_ends(table: Engine) -> None:
+    """Two loads at once in one process, the first to start ending first: the interval stays
+    short until the second ends, then is what it was."""
+    before = sys.getswitchinterval()
+    with writer(table).connect() as a, table.connect() as b:
+        first, second = background.background_writes(a), background.background_writes(b)
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert sys.getswitchinterval() == background.SWITCH_INTERVAL
+        second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before
+
+
 def _fail_on_search_row(conn: object, record_id: int) -> None:
     """A trigger failing the insert of one search row: an error inside a background write."""
     run = conn.exec_driver_sql  # type: ignore[attr-defined]
