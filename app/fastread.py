@@ -181,14 +181,19 @@ def _json_array_pg(element: json_array, compiler: Any, **kw: Any) -> str:
     return f"json_build_array({compiler.process(element.clauses, **kw)})"
 
 
-class utc_z(FunctionElement[Any]):  # noqa: N801
-    """Stored ISO 8601 text, its `+00:00` offset written `Z`: as pydantic writes a UTC datetime."""
+class _OfOneValue(FunctionElement[Any]):
+    """A SQL expression of one value, written per back end (each subclass's @compiles)."""
 
-    name = "utc_z"
     inherit_cache = True
 
     def __init__(self, value: ColumnElement[Any]) -> None:
         super().__init__(value)
+
+
+class utc_z(_OfOneValue):  # noqa: N801
+    """Stored ISO 8601 text, its `+00:00` offset written `Z`: as pydantic writes a UTC datetime."""
+
+    name = "utc_z"
 
 
 @compiles(utc_z, "sqlite")
@@ -203,16 +208,12 @@ def _utc_z_pg(element: utc_z, compiler: Any, **kw: Any) -> str:
     return f"CASE WHEN right({x}, 6) = '+00:00' THEN left({x}, -6) || 'Z' ELSE {x} END"
 
 
-class json_value(FunctionElement[Any]):  # noqa: N801
+class json_value(_OfOneValue):  # noqa: N801
     """A value that is JSON already (a JSON column, a JSON aggregate), to nest as that JSON rather
     than as a string: SQLite's JSON is text, which `json()` makes JSON again (its subtype is lost
     through a subquery); PostgreSQL's is of type json, nested as it is."""
 
     name = "json_value"
-    inherit_cache = True
-
-    def __init__(self, value: ColumnElement[Any]) -> None:
-        super().__init__(value)
 
 
 @compiles(json_value, "sqlite")
