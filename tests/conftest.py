@@ -27,7 +27,10 @@ from tests.databases import Template, close_postgres_run, database_key, new_sche
 BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SEED_FILE = ROOT / "data" / "seed.json"
-ARTICLE = ROOT.parent / "shared" / "source" / "000_42dfe0db393eb31b.txt"
+# The report the seed comes from: the project's copy under ../shared/source, and the repository's
+# own (data/source), so that a clone anywhere runs the provenance tests (test_seed checks the two match).
+SHARED_ARTICLE = ROOT.parent / "shared" / "source" / "000_42dfe0db393eb31b.txt"
+ARTICLE = ROOT / "data" / "source" / SHARED_ARTICLE.name
 
 
 def pytest_report_header() -> str:

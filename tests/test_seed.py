@@ -25,7 +25,7 @@ from app.models import Finding
 from app.seed_schema import SeedError, SeedFile, json_schema, parse_seed, read_seed, validate_references
 from app.seeding import COLLECTIONS, create_schema, is_empty, load_seed
 from app.startup import prepare_database
-from tests.conftest import ARTICLE, SEED_FILE
+from tests.conftest import ARTICLE, SEED_FILE, SHARED_ARTICLE
 
 SCHEMA_FILE = ROOT / "data" / "seed.schema.json"
 ARTICLE_BYTES = ARTICLE.read_bytes()
@@ -188,6 +188,10 @@ class TestSeedFidelity:
         assert all(name in ARTICLE_TEXT for name in byline)
         assert byline.isdisjoint(p.full_name for p in seed.people)
         assert not [p.slug for p in meeting.participants for name in byline if name in p.source_quote]
+
+    @pytest.mark.skipif(not SHARED_ARTICLE.exists(), reason="no ../shared/source beside this clone")
+    def test_read_seed_article_is_the_projects_copy(self) -> None:
+        assert ARTICLE.read_bytes() == SHARED_ARTICLE.read_bytes()
 
     def test_read_seed_source_matches_article(self, seed: SeedFile) -> None:
         (meeting,) = seed.meetings
