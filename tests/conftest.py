@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.config import ROOT, Settings
+from app.config import ROOT, Settings, get_settings
 from app.db import create_db_engine, get_engine
 from app.main import app
 from app.seed_schema import SeedFile, read_seed
@@ -141,6 +141,13 @@ def write_key(engine: Engine, name: str = "writer") -> dict[str, str]:
 @pytest.fixture
 def auth(engine: Engine) -> dict[str, str]:
     return write_key(engine)
+
+
+@pytest.fixture
+def no_response_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every GET read from the database: a repeated one would come from the response cache
+    (app/cache.py), whatever the test changed in between."""
+    monkeypatch.setattr(get_settings(), "response_cache_bytes", 0)
 
 
 def problem_of(response: object) -> dict[str, object]:

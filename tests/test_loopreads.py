@@ -14,7 +14,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, func, select
 
 from app import loopreads
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.db import create_db_engine
 from tests.conftest import BACKEND
 
@@ -179,12 +179,6 @@ class TestFallBackToTheThreadpool:
         assert threads == ["in_thread"]
         assert result != threading.current_thread().name
         assert memory not in loopreads._connections
-
-
-@pytest.fixture
-def no_response_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every GET read from the database (a repeated one would come from app.cache)."""
-    monkeypatch.setattr(get_settings(), "response_cache_bytes", 0)
 
 
 @postgresql_only

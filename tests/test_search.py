@@ -181,6 +181,7 @@ class TestSearchPaths:
         assert search(client, q=q, limit=100) == every
 
     @pytest.mark.skipif(BACKEND != "sqlite", reason="FTS5's prefix queries: SQLite only")
+    @pytest.mark.usefixtures("no_response_cache")  # the same URLs twice: answered anew
     def test_whole_last_word_equals_prefix_query(
         self, client: TestClient, monkeypatch: pytest.MonkeyPatch
     ) -> None:
