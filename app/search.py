@@ -10,13 +10,16 @@ from sqlalchemy import (
     Double,
     Integer,
     Select,
+    and_,
     bindparam,
     cast,
     column,
     func,
     literal_column,
+    or_,
     select,
     table,
+    true,
 )
 
 from app.errors import InvalidParameter
@@ -102,13 +105,19 @@ SEARCH_CANDIDATES = 1000  # the newest matches that are ranked; see search()
 # SEARCH_CANDIDATES rows: the newest matches all lie in the window.
 FIRST_WINDOW = 2_000
 MAX_WINDOW = 200_000
-_CANDIDATE_SQL: dict[tuple[Any, ...], RawQuery] = {}
+# A page's rows (after the count): the hit's document and its score.
+_HIT_COLUMNS = ("id", "score", "type", "record_id", "meeting_id", "title", "body")
+_PG_PAGE_SQL: dict[tuple[Any, ...], RawQuery] = {}
 
 
-def _candidates_query(types: tuple[str, ...], meeting: bool, windowed: bool) -> RawQuery:
-    """PostgreSQL's newest SEARCH_CANDIDATES matches of :match, with their scores (cached per shape)."""
-    key = (types, meeting, windowed)
-    hit = _CANDIDATE_SQL.get(key)
+def _pg_page_query(types: tuple[str, ...], meeting: bool, windowed: bool, after: bool) -> RawQuery:
+    """One statement for a page on PostgreSQL (cached per shape): the newest :candidates
+    matches of :match (in a window above :floor if `windowed`), ranked; their number; and the
+    page of them after the cursor, with their documents. Always one row at least: the count,
+    with NULL for the rest when the page is empty. The candidates are ranked and cut to the
+    page by the server, so only the page's rows come back (not every candidate, to sort here)."""
+    key = (types, meeting, windowed, after)
+    hit = _PG_PAGE_SQL.get(key)
     if hit is not None:
         return hit
     match: Any = bindparam("match")
@@ -129,9 +138,28 @@ def _candidates_query(types: tuple[str, ...], meeting: bool, windowed: bool) -> 
     )
     # Ranked after the LIMIT: ts_rank for the candidates only.
     # ts_rank is a float4: cast it, or the cursor (a float8 from JSON) never equals it again.
-    ranked = select(newest.c.id, cast(func.ts_rank(newest.c.tsv, tsquery), Double).label("score"))
-    hit = RawQuery(ranked)
-    _CANDIDATE_SQL[key] = hit
+    ranked = select(newest.c.id, cast(func.ts_rank(newest.c.tsv, tsquery), Double).label("score")).cte("c")
+    page = select(ranked.c.id, ranked.c.score)
+    if after:
+        # Best first, ties by id: the order the cursor encodes.
+        score: Any = bindparam("after_score", type_=Double())
+        id_: Any = bindparam("after_id", type_=Integer())
+        page = page.where(or_(ranked.c.score < score, and_(ranked.c.score == score, ranked.c.id > id_)))
+    page_limit: Any = bindparam("page_limit", type_=Integer())
+    picked = page.order_by(ranked.c.score.desc(), ranked.c.id).limit(page_limit).subquery("p")
+    hits = (
+        select(picked.c.id, picked.c.score, *(doc_t.c[name] for name in _HIT_COLUMNS[2:]))
+        .join_from(picked, doc_t, doc_t.c.id == picked.c.id)
+        .subquery("hits")
+    )
+    total = select(func.count().label("total")).select_from(ranked).subquery("n")
+    stmt = (
+        select(total.c.total, *hits.c)
+        .select_from(total.outerjoin(hits, true()))
+        .order_by(hits.c.score.desc(), hits.c.id)
+    )
+    hit = RawQuery(stmt)
+    _PG_PAGE_SQL[key] = hit
     return hit
 
 
@@ -213,8 +241,7 @@ def _sqlite_search(
             f"SELECT count(*) FROM ({_sqlite_candidates_sql(len(types), meeting_id is not None)})", values
         )
         total = cur.fetchone()[0]
-    names = ("id", "score", "type", "record_id", "meeting_id", "title", "body")
-    page = [dict(zip(names, r[1:], strict=True)) for r in rows[:limit]]
+    page = [dict(zip(_HIT_COLUMNS, r[1:], strict=True)) for r in rows[:limit]]
     more = len(rows) > limit
     next_cursor = encode_cursor("-score,id", [page[-1]["score"], page[-1]["id"]]) if more else None
     return PageResult(page, total, next_cursor)
@@ -245,42 +272,57 @@ def _sqlite_tokens(cur: Any, toks: list[str]) -> list[str]:
     return [*toks[:-1], last + "*"]
 
 
-def _candidates(
-    cur: Any, q: str, types: tuple[str, ...], meeting_id: int | None, raw_dialect: Any
-) -> list[tuple[float, int]]:
-    """PostgreSQL's candidates, (score, id) (SQLite: _sqlite_search)."""
-    values: dict[str, Any] = {"match": match_param("postgresql", q), "candidates": SEARCH_CANDIDATES}
+def _pg_search(
+    cur: Any,
+    q: str,
+    types: tuple[str, ...],
+    meeting_id: int | None,
+    after: list[Any] | None,
+    limit: int,
+    raw_dialect: Any,
+) -> PageResult:
+    """PostgreSQL's page (SQLite: _sqlite_search), from the first step of the windows (see
+    FIRST_WINDOW) that holds SEARCH_CANDIDATES matches, else from the index over everything."""
+    values: dict[str, Any] = {
+        "match": match_param("postgresql", q),
+        "candidates": SEARCH_CANDIDATES,
+        "page_limit": limit + 1,
+    }
     if meeting_id is not None:
         values["meeting_id"] = meeting_id
-    meeting = meeting_id is not None
+    if after is not None:
+        values["after_score"], values["after_id"] = after
+    meeting, cut = meeting_id is not None, after is not None
+    rows: list[Any] | None = None
     cur.execute("SELECT max(id) FROM search_document")
     top = cur.fetchone()[0] or 0
     if top > FIRST_WINDOW:
-        windowed = _candidates_query(types, meeting, True)
+        windowed = _pg_page_query(types, meeting, True, cut)
         # Within the windows, the planner must walk the primary key: it misjudges how many
         # documents match several common words (they are not independent) and would
         # otherwise intersect their long posting lists first.
         cur.execute("SET LOCAL enable_bitmapscan = off")
         try:
             rows = windowed.run(cur, raw_dialect, floor=top - FIRST_WINDOW, **values)
-            if len(rows) >= SEARCH_CANDIDATES:
-                return [(float(r[1]), int(r[0])) for r in rows]
-            # Sparser matches: a wider window if they are dense enough to fill it, else the index.
-            density = max(len(rows), 1) / FIRST_WINDOW
-            window = int(SEARCH_CANDIDATES / density * 1.5)
-            if window <= MAX_WINDOW:
-                rows = windowed.run(cur, raw_dialect, floor=top - window, **values)
-                if len(rows) >= SEARCH_CANDIDATES or window >= top:
-                    return [(float(r[1]), int(r[0])) for r in rows]
+            found = rows[0][0]
+            if found < SEARCH_CANDIDATES:
+                # Sparser matches: a wider window if they are dense enough to fill it, else the index.
+                density = max(found, 1) / FIRST_WINDOW
+                window = int(SEARCH_CANDIDATES / density * 1.5)
+                rows = None
+                if window <= MAX_WINDOW:
+                    rows = windowed.run(cur, raw_dialect, floor=top - window, **values)
+                    if rows[0][0] < SEARCH_CANDIDATES and window < top:
+                        rows = None
         finally:
             cur.execute("SET LOCAL enable_bitmapscan = on")
-    rows = _candidates_query(types, meeting, False).run(cur, raw_dialect, **values)
-    return [(float(r[1]), int(r[0])) for r in rows]
-
-
-_PG_DOCS_SQL = (
-    "SELECT id, type, record_id, meeting_id, title, body FROM search_document WHERE id = ANY(%(ids)s)"
-)
+    if rows is None:
+        rows = _pg_page_query(types, meeting, False, cut).run(cur, raw_dialect, **values)
+    total = int(rows[0][0])
+    page = [dict(zip(_HIT_COLUMNS, r[1:], strict=True)) for r in rows if r[1] is not None][:limit]
+    more = len(rows) > limit
+    next_cursor = encode_cursor("-score,id", [page[-1]["score"], page[-1]["id"]]) if more else None
+    return PageResult(page, total, next_cursor)
 
 
 def search(
@@ -312,19 +354,4 @@ def search(
     )
     if dialect == "sqlite":
         return _sqlite_search(cur, q, sorted(types or ()), meeting_id, after, limit)
-    hits = _candidates(cur, q, tuple(sorted(types or ())), meeting_id, raw_dialect)
-    # Best first, ties by id: the same order the cursor encodes.
-    hits.sort(key=lambda h: (-h[0], h[1]))
-    total = len(hits)
-    if after is not None:
-        after_score, after_id = after
-        hits = [h for h in hits if (-h[0], h[1]) > (-after_score, after_id)]
-    page, more = hits[:limit], len(hits) > limit
-    docs = {}
-    if page:
-        cur.execute(_PG_DOCS_SQL, {"ids": [h[1] for h in page]})
-        names = ("id", "type", "record_id", "meeting_id", "title", "body")
-        docs = {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
-    result = [{**docs[id_], "score": sc} for sc, id_ in page if id_ in docs]
-    next_cursor = encode_cursor("-score,id", [page[-1][0], page[-1][1]]) if more else None
-    return PageResult(result, total, next_cursor)
+    return _pg_search(cur, q, tuple(sorted(types or ())), meeting_id, after, limit, raw_dialect)
