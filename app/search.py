@@ -64,30 +64,21 @@ def match_param(dialect: str, q: str) -> str:
     return _fts5_query([*toks[:-1], toks[-1] + "*"]) if dialect == "sqlite" else _tsquery(toks)
 
 
-def _matches(dialect: str, query: Any) -> tuple[Select[Any], ColumnElement[Any]]:
-    """A SELECT of matching search_document rows and its score (higher is better).
+def matching_record_ids(dialect: str, type_: str, query: Any) -> Select[Any]:
+    """Subquery of record ids of one type whose text matches `query`, for ?q= filters.
 
     `query` is match_param()'s text, or a bind parameter that will hold it.
     """
     if dialect == "sqlite":
-        score = (-func.bm25(literal_column("search_fts"))).label("score")
         stmt = (
-            select(doc_t.c.id)
+            select(doc_t.c.record_id)
             .select_from(fts_t.join(doc_t, doc_t.c.id == fts_t.c.rowid))
             .where(literal_column("search_fts").op("MATCH")(query))
         )
-        return stmt, score
-    vector = _tsv
-    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), query)
-    # ts_rank is a float4: cast it, or the cursor (a float8 from JSON) never equals it again.
-    score = cast(func.ts_rank(vector, tsquery), Double).label("score")
-    return select(doc_t.c.id).where(vector.op("@@")(tsquery)), score
-
-
-def matching_record_ids(dialect: str, type_: str, query: Any) -> Select[Any]:
-    """Subquery of record ids of one type whose text matches `query` (see _matches), for ?q= filters."""
-    stmt, _ = _matches(dialect, query)
-    return stmt.with_only_columns(doc_t.c.record_id).where(doc_t.c.type == type_)
+    else:
+        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), query)
+        stmt = select(doc_t.c.record_id).where(_tsv.op("@@")(tsquery))
+    return stmt.where(doc_t.c.type == type_)
 
 
 SEARCH_SORTING = Sorting(
@@ -163,14 +154,29 @@ def _pg_page_query(types: tuple[str, ...], meeting: bool, windowed: bool, after:
     return hit
 
 
+# The score on SQLite: BM25's parameters, as FTS5's bm25() has them, and the length of text it
+# takes as typical, in characters of folded text (the records of data/seed.json average 108;
+# those of `python -m app generate`, 15 for a person to 300 for a meeting).
+BM25_K1 = 1.2
+BM25_B = 0.75
+BM25_TYPICAL_LENGTH = 100
+
+
 def _sqlite_candidates_sql(ntypes: int, meeting: bool) -> str:
-    """The newest :candidates matches of :match on SQLite, as (id, score)."""
+    """The newest :candidates matches of :match on SQLite, as (id, tf, len): how many of the
+    document's words the query matched (highlight() marks each with one character, so the
+    marked text is longer by that many) and the length of its folded text."""
+    measures = (
+        "SELECT search_fts.rowid AS id, "
+        "length(highlight(search_fts, 0, char(1), '')) - length(d.folded) AS tf, "
+        "length(d.folded) AS len FROM search_fts "
+    )
     if not ntypes and not meeting:
-        # Nothing to join to search_document for: the FTS5 table gives its rowids
-        # (search_document's ids) newest first, and bm25() for each.
+        # The FTS5 table gives its rowids (search_document's ids) newest first; only the
+        # candidates are looked up in search_document (CROSS JOIN: FTS5 is the outer loop).
         return (
-            "SELECT rowid AS id, -bm25(search_fts) AS score FROM search_fts "
-            "WHERE search_fts MATCH :match ORDER BY rowid DESC LIMIT :candidates"
+            f"{measures}CROSS JOIN search_document AS d ON d.id = search_fts.rowid "
+            "WHERE search_fts MATCH :match ORDER BY search_fts.rowid DESC LIMIT :candidates"
         )
     where = [f"d.type IN ({', '.join(f':type{i}' for i in range(ntypes))})"] if ntypes else []
     if meeting:
@@ -185,10 +191,10 @@ def _sqlite_candidates_sql(ntypes: int, meeting: bool) -> str:
     # CROSS JOIN: the FTS5 table is the outer loop (else, with the bounds, SQLite may probe
     # it once per document of the meeting, each probe a whole MATCH). INDEXED BY: SQLite
     # would read each match's row by its id (the primary key), with its texts; the index
-    # has the type and meeting, and is far smaller (with a rare type, every match is read).
+    # has the type and meeting, and is far smaller (with a rare type, every match is read);
+    # the row itself is read for the candidates only (their text's length).
     return (
-        "SELECT search_fts.rowid AS id, -bm25(search_fts) AS score FROM search_fts "
-        "CROSS JOIN search_document AS d INDEXED BY ix_search_document_id_type_meeting_id "
+        f"{measures}CROSS JOIN search_document AS d INDEXED BY ix_search_document_id_type_meeting_id "
         "ON d.id = search_fts.rowid "
         f"WHERE search_fts MATCH :match AND {' AND '.join(where)} "
         "ORDER BY search_fts.rowid DESC LIMIT :candidates"
@@ -199,16 +205,28 @@ _SQLITE_PAGE: dict[tuple[int, bool, bool], str] = {}
 
 
 def _sqlite_page_sql(ntypes: int, meeting: bool, after: bool) -> str:
-    """One statement for a page on SQLite: the candidates, ranked and cut to the page by
-    SQLite, the page's documents, and the total (the number of candidates)."""
+    """One statement for a page on SQLite: the candidates, scored, ranked and cut to the page
+    by SQLite, the page's documents, and the total (the number of candidates).
+
+    The score is BM25 with each query word weighted alike: the words the query matched (tf),
+    saturated (k1), against the text's length relative to a typical one (b). It depends on
+    the record and the query only, as ts_rank does on PostgreSQL: not on the filters, nor on
+    what else is stored. FTS5's bm25() also weighs each word by its rarity in the whole
+    index, which it counts on every query by reading the document lists of the query's
+    words in full: 32.5 ms for `trien khai` among 3.3 million documents, whose newest 1,000
+    candidates take 0.4 ms. Every candidate holds every word of the query: that weight would
+    only trade one word's occurrences for another's."""
     key = (ntypes, meeting, after)
     hit = _SQLITE_PAGE.get(key)
     if hit is None:
         # Best first, ties by id: the order the cursor encodes. The page is cut before the
         # join, so that only its documents are read.
         keyset = "WHERE c.score < :score OR (c.score = :score AND c.id > :id) " if after else ""
+        k1, b, typical = BM25_K1, BM25_B, float(BM25_TYPICAL_LENGTH)
         hit = _SQLITE_PAGE[key] = (
-            f"WITH c AS MATERIALIZED ({_sqlite_candidates_sql(ntypes, meeting)}) "
+            f"WITH m AS MATERIALIZED ({_sqlite_candidates_sql(ntypes, meeting)}), "
+            f"c AS MATERIALIZED (SELECT m.id, m.tf * {k1 + 1} / (m.tf + {k1} * "
+            f"({1 - b} + {b} * m.len / {typical})) AS score FROM m) "
             "SELECT (SELECT count(*) FROM c), p.id, p.score, d.type, d.record_id, d.meeting_id, "
             "d.title, d.body "
             f"FROM (SELECT c.id, c.score FROM c {keyset}ORDER BY c.score DESC, c.id LIMIT :limit) AS p "
@@ -256,11 +274,11 @@ def _sqlite_tokens(cur: Any, toks: list[str]) -> list[str]:
     """The tokens for FTS5, the last one marked as a prefix ("khai*") unless no longer word begins with it.
 
     FTS5 answers a prefix query by merging the document lists of every indexed word with
-    that prefix, in full, before it returns a row, and bm25() does it a second time to count
-    the matching documents; a word alone is read only as far as needed. When the index holds
-    no longer word with the prefix, the word alone matches the same documents with the same
-    bm25() (the same occurrences), so it is asked for instead. Only for words of [0-9a-z],
-    which the FTS5 tokenizer keeps as they are, so that the index's words compare as given.
+    that prefix, in full, before it returns a row; a word alone is read only as far as
+    needed. When the index holds no longer word with the prefix, the word alone matches the
+    same documents with the same score (the same occurrences), so it is asked for instead.
+    Only for words of [0-9a-z], which the FTS5 tokenizer keeps as they are, so that the
+    index's words compare as given.
     The check reads the first occurrence of the first longer word, if any: a few µs.
     """
     last = toks[-1]
@@ -338,9 +356,10 @@ def search(
     """Rank the newest SEARCH_CANDIDATES matching records and return one page of them.
 
     Ranking every match of a common word costs time in proportion to the number
-    of matches (bm25 or ts_rank for each); taking the newest matches first lets
-    both indexes stop early, so a search costs about the same at a thousand or a
-    million records. `total` counts the hits that can be paged through.
+    of matches; taking the newest matches first lets both indexes stop early, and
+    the score reads nothing but the candidate and the query (see _sqlite_page_sql),
+    so a search of whole words costs about the same at a thousand or a million
+    records. `total` counts the hits that can be paged through.
 
     Runs on a raw DB-API cursor (app.fastread): the rows are dicts of
     search_document's id, type, record_id, meeting_id, title and body, with score.

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 
 from app.models.search import HitType
 from app.pagination import encode_cursor
+from app.search import BM25_B, BM25_K1, BM25_TYPICAL_LENGTH, doc_t
 from tests.conftest import BACKEND, problem_of
 from tests.test_writes import NEW_MEETING
 
@@ -91,6 +93,25 @@ class TestSearch:
         scores = [h["score"] for h in body["items"]]
         assert scores == sorted(scores, reverse=True)
         assert body["items"][0]["title"] == "hợp nhất văn phòng khi có điều kiện"
+
+    @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's score (PostgreSQL's is its ts_rank)")
+    def test_search_score_is_bm25_of_the_matched_words(
+        self, client: TestClient, auth: dict[str, str], engine: Engine
+    ) -> None:
+        """A hit's score on SQLite: the words the query matched, saturated, against the length of
+        its text (BM25, each word weighted alike), from the record and the query alone. FTS5
+        counts the words itself, whatever other characters the text holds."""
+        id_ = create_directive(client, auth, "zqx-score", "Zqxa báo cáo \x01 zqxa, zqxb \x01 đúng hạn")
+        body = search(client, q="zqxa zqxb")
+        assert [h["id"] for h in body["items"]] == [id_]
+        with engine.connect() as conn:
+            folded = conn.execute(
+                select(doc_t.c.folded).where(doc_t.c.type == "directive", doc_t.c.record_id == id_)
+            ).scalar_one()
+        tf = 3
+        length_ratio = len(folded) / BM25_TYPICAL_LENGTH
+        expected = tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * length_ratio))
+        assert body["items"][0]["score"] == round(expected, 6)
 
     def test_search_paginated_without_gaps(self, client: TestClient) -> None:
         whole = search(client, q="tinh uy", limit=100)

@@ -171,7 +171,7 @@ SEARCH_HIT: dict[str, Any] = {
     "title": "Các vấn đề nào chưa rõ, chưa cập nhật, còn vướng mắc thì từng đơn vị, địa phương đăng ký làm việc với các sở, ngành để được hướng dẫn, tháo gỡ.",
     "snippet": "…chưa cập nhật, còn vướng mắc thì từng đơn vị, địa phương «đăng» «ký» làm việc với các sở, ngành để được hướng dẫn, tháo gỡ.\ntừng đơn vị, địa phương",
     "url": "/api/v1/directives/3",
-    "score": 4.157103,
+    "score": 1.156981,
 }
 
 MEETING_DETAIL: dict[str, Any] = {

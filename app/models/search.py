@@ -53,4 +53,7 @@ class SearchHit(SQLModel):
     title: str
     snippet: str = Field(description="Passage around the first match, matches marked «like this».")
     url: str = Field(description="Path of the record in this API.")
-    score: float = Field(description="Relevance; higher is better.")
+    score: float = Field(
+        description="Relevance, higher is better: of the record and the query alone (not of the filters, "
+        "nor of the other records)."
+    )
