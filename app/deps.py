@@ -190,7 +190,7 @@ def list_page(
     after = decode_cursor(cursor, sort_str, keys) if cursor else None
     page, count = _page_queries(resource, where, sort_str, keys, descs, after is not None)
     values = where.values()
-    total = counted(count.key(dialect, values), lambda: int(count.run(cur, dialect, **values)[0][0]))
+    filters = dict(values)
     if after is not None:
         values.update({f"after_{i}": v for i, v in enumerate(after)})
     rows = page.run(cur, dialect, page_limit=limit + 1, **values)
@@ -199,6 +199,11 @@ def list_page(
         rows = rows[:limit]
         n = len(resource.shape.fields)
         next_cursor = encode_cursor(sort_str, list(rows[-1][n:]))
+    if after is None and next_cursor is None:
+        total = len(rows)  # the first page holds them all: nothing else to count
+    else:
+        # In the page's transaction: the same rows the page was cut from.
+        total = counted(count.key(dialect, filters), lambda: int(count.run(cur, dialect, **filters)[0][0]))
     out = json_response(page_bytes(resource.shape.records(rows), total, next_cursor))
     if next_cursor:
         set_next_link(request, out, next_cursor)

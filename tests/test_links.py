@@ -284,13 +284,13 @@ def statements(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list
 def test_list_directives_reads_links_in_the_same_statement(client: TestClient, statements: list[str]) -> None:
     """No N+1, and no extra round trip: the links are JSON aggregates in the records' own SELECT."""
     counts = []
-    for limit in (2, 10):
+    for limit in (2, 9):
         statements.clear()
         r = client.get("/api/v1/directives", params={"limit": limit})
         assert r.status_code == 200
         assert len(r.json()["items"]) == limit
         counts.append(len(statements))
-    assert counts[0] == counts[1] == 2  # the count, the page
+    assert counts[0] == counts[1] == 2  # the page, the count
     statements.clear()
     r = client.get("/api/v1/meetings/1", params={"include": "directives"})
     assert r.status_code == 200
@@ -300,6 +300,38 @@ def test_list_directives_reads_links_in_the_same_statement(client: TestClient, s
     assert client.get("/api/v1/meetings/1", params={"include": "findings"}).status_code == 200
     # SQLite: the meeting, the included records; PostgreSQL: both in one statement.
     assert with_links == len(statements) == (2 if BACKEND == "sqlite" else 1)
+
+
+def test_list_directives_counts_only_when_records_are_left_out(
+    client: TestClient, statements: list[str]
+) -> None:
+    """A first page that holds every record is its own total: no count is run. A page that
+    leaves some out, or comes after a cursor, counts them in a statement of its own."""
+    every = client.get("/api/v1/directives", params={"limit": 100}).json()
+    n = len(every["items"])
+    assert every["total"] == n
+    assert every["next_cursor"] is None
+    last_two = client.get("/api/v1/directives", params={"limit": n - 2}).json()["next_cursor"]
+    for params, expected in (
+        ({"limit": n}, 1),
+        ({"limit": 100}, 1),
+        ({"limit": 100, "status": "open"}, 1),
+        ({"limit": n - 1}, 2),
+        ({"limit": 2, "cursor": last_two}, 2),
+    ):
+        statements.clear()
+        r = client.get("/api/v1/directives", params=params)
+        assert r.status_code == 200
+        body = r.json()
+        assert len(statements) == expected, params
+        if "status" in params:
+            assert body["total"] == len(body["items"]) == sum(d["status"] == "open" for d in every["items"])
+        elif "cursor" in params:
+            assert body["total"] == n  # the whole collection's, as on the first page
+            assert len(body["items"]) == 2
+            assert body["next_cursor"] is None
+        else:
+            assert body["total"] == n
 
 
 # --- addresses ----------------------------------------------------------------------------------------
