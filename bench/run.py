@@ -375,6 +375,13 @@ def machine() -> dict[str, str]:
         sqlite_version = sqlite3.sqlite_version
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        # The code measured: the commit, and whether files differed from it.
+        "code": (sh(f"git -C {ROOT} rev-parse --short HEAD") or "?")
+        + (
+            " with uncommitted changes"
+            if sh(f"git -C {ROOT} status --porcelain --untracked-files=no -- . ':!bench/RESULTS.md'")
+            else ""
+        ),
         "nproc": sh("nproc"),
         "lscpu": sh("lscpu | grep -E 'Model name|^CPU\\(s\\)|Thread|MHz|L2|L3|Hypervisor'"),
         "free": sh("free -h"),
@@ -733,7 +740,8 @@ def write_report(
     lines = [
         "# Benchmark results",
         "",
-        f"Measured {facts['date']} by `make bench` (bench/run.py), {elapsed / 60:.1f} min in all.",
+        f"Measured {facts['date']} by `make bench` (bench/run.py), {elapsed / 60:.1f} min in all, "
+        f"on the code of commit {facts['code']}.",
         "Benchmarks, not tests: CI does not run them.",
         "",
         "## Set-up",
