@@ -14,10 +14,12 @@ from sqlalchemy import DDL, event
 from app.models.search import SearchDocument
 from app.text import fold
 
+# prefix='1 2 3 4': FTS5 keeps a list per prefix of 1 to 4 characters, so that a query's last
+# word, a prefix, reads one list instead of merging every word it begins (migration 8d3f1a6b2c4e).
 SQLITE_DDL = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
     "folded, content='search_document', content_rowid='id', "
-    "tokenize='unicode61 remove_diacritics 2')",
+    "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3 4')",
     "CREATE TRIGGER IF NOT EXISTS search_document_ai AFTER INSERT ON search_document BEGIN "
     "INSERT INTO search_fts(rowid, folded) VALUES (new.id, new.folded); END",
     "CREATE TRIGGER IF NOT EXISTS search_document_ad AFTER DELETE ON search_document BEGIN "
