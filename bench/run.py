@@ -595,6 +595,8 @@ def main() -> int:
                 wrk(warm, base + f"/api/v1/search?q={q}")  # warm-up
                 measure(label, f"search q={SEARCH_WORD}", f"/api/v1/search?q={q}")
                 measure(label, "search q=dang ky", "/api/v1/search?q=dang%20ky")
+                # As people type: the last word a prefix of several words (ban, bang, banh...).
+                measure(label, "search q=uy ban", "/api/v1/search?q=uy%20ban")
                 _, lo, hi = meeting_ids(backend, args.search_meetings)
                 lua_env = {**os.environ, "BENCH_MIN_ID": str(lo), "BENCH_MAX_ID": str(hi)}
                 lua = ROOT / "bench" / "meeting.lua"
@@ -771,7 +773,8 @@ def write_report(
         f"{DATASETTE_REQUESTS}.",
         f"* Search at scale: a second data set, `--meetings {args.search_meetings} --seed {SEED}` "
         f"({big_loads.get('seed_bytes', 0) / 1e6:.1f} MB of JSON), servers `sqlite 1M` and `postgresql 1M`, "
-        "each with the cache and without it.",
+        f"each with the cache and without it: `q={SEARCH_WORD}` (the target's), `q=dang ky` (few matches) "
+        "and `q=uy ban` (as typed: the last word a prefix of several words).",
         "* Memory: VmRSS and VmHWM of the server process from /proc/PID/status after its runs.",
         "",
         "## Data-set build times",
