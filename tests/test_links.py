@@ -13,7 +13,6 @@ from sqlalchemy import Engine, event
 
 from app import clock, fastread
 from app import openapi_docs as docs
-from app.config import get_settings
 from app.models.examples import STATS
 from tests.conftest import BACKEND, problem_of
 from tests.test_writes import NEW_MEETING, new_directive
@@ -253,11 +252,12 @@ class TestAssignees:
 
 
 @pytest.fixture
-def statements(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The statements run, through SQLAlchemy or on the fast read path's raw cursor."""
+def statements(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, no_response_cache: None
+) -> Iterator[list[str]]:
+    """The statements run, through SQLAlchemy or on the fast read path's raw cursor (every
+    request its own: no answer or total from the response cache)."""
     seen: list[str] = []
-    # Every request its own statements: no answer or total from the response cache (app/cache.py).
-    monkeypatch.setattr(get_settings(), "response_cache_bytes", 0)
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)
