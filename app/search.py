@@ -96,17 +96,18 @@ SEARCH_CANDIDATES = 1000  # the newest matches that are ranked; see search()
 # SEARCH_CANDIDATES rows: the newest matches all lie in the window.
 FIRST_WINDOW = 2_000
 MAX_WINDOW = 200_000
-# A page's rows (after the count): the hit's document and its score.
+# A page's rows (after the count, and on PostgreSQL the largest id): the hit's document and its score.
 _HIT_COLUMNS = ("id", "score", "type", "record_id", "meeting_id", "title", "body")
 _PG_PAGE_SQL: dict[tuple[Any, ...], RawQuery] = {}
 
 
 def _pg_page_query(types: tuple[str, ...], meeting: bool, windowed: bool, after: bool) -> RawQuery:
     """One statement for a page on PostgreSQL (cached per shape): the newest :candidates
-    matches of :match (in a window above :floor if `windowed`), ranked; their number; and the
-    page of them after the cursor, with their documents. Always one row at least: the count,
-    with NULL for the rest when the page is empty. The candidates are ranked and cut to the
-    page by the server, so only the page's rows come back (not every candidate, to sort here)."""
+    matches of :match (among the newest :window documents if `windowed`), ranked; their
+    number; the largest document id; and the page of them after the cursor, with their
+    documents. Always one row at least: the count and the id, with NULL for the rest when the
+    page is empty. The candidates are ranked and cut to the page by the server, so only the
+    page's rows come back (not every candidate, to sort here)."""
     key = (types, meeting, windowed, after)
     hit = _PG_PAGE_SQL.get(key)
     if hit is not None:
@@ -118,11 +119,19 @@ def _pg_page_query(types: tuple[str, ...], meeting: bool, windowed: bool, after:
     if meeting:
         where.append(doc_t.c.meeting_id == bindparam("meeting_id"))
     tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), match)
+    top = select(func.max(doc_t.c.id)).scalar_subquery()
     if windowed:
-        where.append(doc_t.c.id > bindparam("floor", type_=Integer()))
+        where.append(doc_t.c.id > top - bindparam("window", type_=Integer()))
+        # Within a window the newest documents are read one by one, walking the primary key
+        # backwards: ts_match_vq is @@ as a function, which no index answers. Offered @@, the
+        # planner misjudges how many documents match several common words (they are not
+        # independent) and intersects their long posting lists in the GIN index instead.
+        matches: ColumnElement[Any] = func.ts_match_vq(_tsv, tsquery)
+    else:
+        matches = _tsv.op("@@")(tsquery)
     newest = (
         select(doc_t.c.id, _tsv.label("tsv"))
-        .where(_tsv.op("@@")(tsquery), *where)
+        .where(matches, *where)
         .order_by(doc_t.c.id.desc())
         .limit(bindparam("candidates", type_=Integer()))
         .subquery("newest")
@@ -143,9 +152,9 @@ def _pg_page_query(types: tuple[str, ...], meeting: bool, windowed: bool, after:
         .join_from(picked, doc_t, doc_t.c.id == picked.c.id)
         .subquery("hits")
     )
-    total = select(func.count().label("total")).select_from(ranked).subquery("n")
+    total = select(func.count().label("total"), top.label("top")).select_from(ranked).subquery("n")
     stmt = (
-        select(total.c.total, *hits.c)
+        select(total.c.total, total.c.top, *hits.c)
         .select_from(total.outerjoin(hits, true()))
         .order_by(hits.c.score.desc(), hits.c.id)
     )
@@ -300,7 +309,8 @@ def _pg_search(
     raw_dialect: Any,
 ) -> PageResult:
     """PostgreSQL's page (SQLite: _sqlite_search), from the first step of the windows (see
-    FIRST_WINDOW) that holds SEARCH_CANDIDATES matches, else from the index over everything."""
+    FIRST_WINDOW) that holds SEARCH_CANDIDATES matches or every document, else from the index
+    over everything: one statement for a common word, two or three for a rarer one."""
     values: dict[str, Any] = {
         "match": match_param("postgresql", q),
         "candidates": SEARCH_CANDIDATES,
@@ -311,33 +321,23 @@ def _pg_search(
     if after is not None:
         values["after_score"], values["after_id"] = after
     meeting, cut = meeting_id is not None, after is not None
-    rows: list[Any] | None = None
-    cur.execute("SELECT max(id) FROM search_document")
-    top = cur.fetchone()[0] or 0
-    if top > FIRST_WINDOW:
-        windowed = _pg_page_query(types, meeting, True, cut)
-        # Within the windows, the planner must walk the primary key: it misjudges how many
-        # documents match several common words (they are not independent) and would
-        # otherwise intersect their long posting lists first.
-        cur.execute("SET LOCAL enable_bitmapscan = off")
-        try:
-            rows = windowed.run(cur, raw_dialect, floor=top - FIRST_WINDOW, **values)
-            found = rows[0][0]
-            if found < SEARCH_CANDIDATES:
-                # Sparser matches: a wider window if they are dense enough to fill it, else the index.
-                density = max(found, 1) / FIRST_WINDOW
-                window = int(SEARCH_CANDIDATES / density * 1.5)
+    windowed = _pg_page_query(types, meeting, True, cut)
+    first = windowed.run(cur, raw_dialect, window=FIRST_WINDOW, **values)
+    rows: list[Any] | None = first
+    found, top = first[0][0], first[0][1] or 0
+    if found < SEARCH_CANDIDATES and top > FIRST_WINDOW:
+        # Sparser matches: a wider window if they are dense enough to fill it, else the index.
+        density = max(found, 1) / FIRST_WINDOW
+        window = int(SEARCH_CANDIDATES / density * 1.5)
+        rows = None
+        if window <= MAX_WINDOW:
+            rows = windowed.run(cur, raw_dialect, window=window, **values)
+            if rows[0][0] < SEARCH_CANDIDATES and window < top:
                 rows = None
-                if window <= MAX_WINDOW:
-                    rows = windowed.run(cur, raw_dialect, floor=top - window, **values)
-                    if rows[0][0] < SEARCH_CANDIDATES and window < top:
-                        rows = None
-        finally:
-            cur.execute("SET LOCAL enable_bitmapscan = on")
     if rows is None:
         rows = _pg_page_query(types, meeting, False, cut).run(cur, raw_dialect, **values)
     total = int(rows[0][0])
-    page = [dict(zip(_HIT_COLUMNS, r[1:], strict=True)) for r in rows if r[1] is not None][:limit]
+    page = [dict(zip(_HIT_COLUMNS, r[2:], strict=True)) for r in rows if r[2] is not None][:limit]
     more = len(rows) > limit
     next_cursor = encode_cursor("-score,id", [page[-1]["score"], page[-1]["id"]]) if more else None
     return PageResult(page, total, next_cursor)
