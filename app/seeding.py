@@ -1161,10 +1161,11 @@ def _flush(conn: Connection, merge: _Merge, mark: dict[str, int], actor: str) ->
 def _analyze(conn: Connection) -> None:
     """PostgreSQL's statistics of the tables being filled, inside the load's transaction (whose
     own rows ANALYZE samples as live). A long load's look-ups are otherwise planned on the
-    statistics of the empty tables: loading 1,000,000 directives, reading back each batch's
-    new records for the change feed (changes._created) became parallel sequential scans of
-    directive_assignee, 2 s a batch near the end. Each time the load's records double: a
-    dozen times for a million, each a sample of at most 30,000 rows per table."""
+    statistics of the empty tables: loading 1,000,000 directives, the SELECT of each batch's
+    new records for the change feed (now inside changes._insert_created's INSERT) became
+    parallel sequential scans of directive_assignee, 2 s a batch near the end. Each time the
+    load's records double: a dozen times for a million, each a sample of at most 30,000 rows
+    per table."""
     for table in SQLModel.metadata.sorted_tables:
         conn.exec_driver_sql(f"ANALYZE {table.name}")
 
