@@ -249,6 +249,83 @@ class TestPostgresOnTheEventLoop:
         assert response.status_code == 200
         assert threads == ["in_thread"]
 
+    def test_read_small_all_connections_busy_waits_for_one_in_turn(
+        self, engine: Engine, threads: list[str]
+    ) -> None:
+        """All the loop's connections in use: the reads wait on the loop for the one handed
+        back, in the order they came, instead of going to the threadpool."""
+        from app.resources import MEETINGS
+
+        connections = loopreads._kept(loopreads._postgres, engine, loopreads._PostgresConnections)
+        connections.limit = 1
+        order: list[str] = []
+
+        async def read(ref: str) -> None:
+            record = await loopreads.read_small(engine, MEETINGS.fast_statement(ref))
+            order.append(f"{ref}:{record['id']}")
+
+        async def main() -> None:
+            held = await connections.acquire()
+            assert held is not None
+            reads = [asyncio.create_task(read(ref)) for ref in ("1", "1", "1")]
+            await asyncio.sleep(0.05)
+            assert order == []  # all three wait: none went to the threadpool
+            assert len(connections._waiters) == 3
+            connections.release(held)
+            await asyncio.gather(*reads)
+
+        asyncio.run(main())
+        assert threads == []
+        assert order == ["1:1", "1:1", "1:1"]
+        assert connections._open == 1
+        assert len(connections._idle) == 1
+        assert not connections._waiters
+
+    def test_read_small_waiting_read_cancelled_passes_the_connection_on(self, engine: Engine) -> None:
+        """A read cancelled while it waits (its client went away) takes nothing with it: the
+        connection handed back goes to the next read waiting."""
+        connections = loopreads._kept(loopreads._postgres, engine, loopreads._PostgresConnections)
+        connections.limit = 1
+
+        async def main() -> None:
+            held = await connections.acquire()
+            assert held is not None
+            first = asyncio.create_task(connections.acquire())
+            second = asyncio.create_task(connections.acquire())
+            await asyncio.sleep(0)
+            first.cancel()
+            connections.release(held)  # handed to `first` as it is cancelled
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            assert await second is held
+            connections.release(held)
+
+        asyncio.run(main())
+        assert connections._open == 1
+        assert len(connections._idle) == 1
+
+    def test_read_small_broken_connection_gives_its_slot_to_a_waiting_read(self, engine: Engine) -> None:
+        """A connection dropped while reads wait: the first of them opens a new one."""
+        connections = loopreads._kept(loopreads._postgres, engine, loopreads._PostgresConnections)
+        connections.limit = 1
+
+        async def main() -> None:
+            held = await connections.acquire()
+            assert held is not None
+            waiting = asyncio.create_task(connections.acquire())
+            await asyncio.sleep(0)
+            connections.release(held, broken=True)
+            new = await waiting
+            assert new is not None
+            assert new is not held
+            assert held.closed
+            assert connections._open == 1
+            connections.release(new)
+
+        asyncio.run(main())
+        assert connections._open == 1
+        assert len(connections._idle) == 1
+
     def test_read_small_connections_of_a_running_loop_are_not_shared(
         self, engine: Engine, threads: list[str]
     ) -> None:
