@@ -16,8 +16,7 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select, text, up
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-import app.search_index  # noqa: F401  (registers the full-text DDL)
-from app import changes, export, migrations
+from app import changes, export, migrations, search_index  # search_index: the full-text DDL too
 from app.background import background_writes
 from app.db import is_memory_sqlite, is_sqlite, json_text, writer
 from app.export import MEETING_FIELDS, SOURCE_FIELDS
@@ -1326,6 +1325,8 @@ def _load(
     # A stream's slugs are unique in the file (References): loaded into a database without any
     # record, none of them can be there. Else each chunk's are looked up.
     fresh = bulk is not None and stream is not None and not any(mark.values())
+    if fresh and is_sqlite(conn.engine):
+        search_index.sqlite_defer_merges(conn)  # merged at the end: sqlite_merge_all
     people: dict[str, int] = {}
     documents: dict[str, int] = {}
     conflicts: list[str] = []
@@ -1391,3 +1392,5 @@ def _load(
         raise SeedError(file, merge.problems)
     merge.finish()
     _flush(conn, merge, mark, actor)
+    if fresh and is_sqlite(conn.engine):
+        search_index.sqlite_merge_all(conn)

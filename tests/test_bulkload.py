@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, event, inspect, text
 
 from app import seeding
 from app.db import create_db_engine
@@ -203,9 +203,74 @@ def test_bulk_load_sqlite_does_not_analyze_during_the_load(
     assert calls == []
 
 
-# --- a large load into an empty SQLite file: the rollback journal instead of WAL ------------------
+sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's: FTS5, journal modes")
 
-sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="journal modes are SQLite's")
+
+def fts_commands(engine: Engine) -> list[str]:
+    """The FTS5 commands run on `engine` from now on (option and value, or the command)."""
+    seen: list[str] = []
+
+    def spy(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        found = re.match(r"INSERT INTO search_fts\(search_fts(?:, rank)?\) VALUES \((.*)\)$", statement)
+        if found:
+            seen.append(found.group(1))
+
+    event.listen(engine, "before_cursor_execute", spy)
+    return seen
+
+
+def fts_merges(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+        rows = conn.exec_driver_sql("SELECT k, v FROM search_fts_config WHERE k LIKE '%merge'")
+        return {k: v for k, v in rows}
+
+
+@sqlite_only
+def test_bulk_load_into_an_empty_sqlite_database_merges_the_index_once_at_its_end(
+    engines: tuple[Engine, Engine], tmp_path: Path
+) -> None:
+    """FTS5 merges no segments while the load writes them, and all of them into one at its end;
+    its default merges are set again for the writes that follow. A load into a database that
+    has records leaves them as they are."""
+    engine = engines[0]
+    commands = fts_commands(engine)
+    with open_seed(generated(tmp_path, "g.json", 30, 4)) as stream:
+        load_seed(engine, stream, chunk=7)
+    assert commands == [
+        "'automerge', 0",
+        "'crisismerge', 512",
+        "'optimize'",
+        "'automerge', 4",
+        "'crisismerge', 16",
+    ]
+    assert fts_merges(engine) == {"automerge": 4, "crisismerge": 16}
+    commands.clear()
+    with open_seed(generated(tmp_path, "more.json", 5, 6)) as stream:
+        load_seed(engine, stream)
+    assert commands == []
+    with engine.connect() as conn:
+        hits = conn.exec_driver_sql("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'chi thi'")
+        assert hits.scalar_one() > 0
+
+
+@sqlite_only
+def test_bulk_load_into_an_empty_sqlite_database_that_fails_leaves_the_index_s_merges_as_they_were(
+    engines: tuple[Engine, Engine], tmp_path: Path
+) -> None:
+    data: dict[str, Any] = json.loads(generated(tmp_path, "g.json", 20, 13).read_bytes())
+    data["meetings"][-1]["participants"][0]["person"] = "nobody-at-all"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    engine = engines[0]
+    commands = fts_commands(engine)
+    with open_seed(path) as stream, pytest.raises(SeedError, match="nobody-at-all"):
+        load_seed(engine, stream, chunk=5)
+    assert commands == ["'automerge', 0", "'crisismerge', 512"]
+    assert fts_merges(engine) == {}  # FTS5's defaults: nothing set
+
+
+# --- a large load into an empty SQLite file: the rollback journal instead of WAL ------------------
 
 
 def journal_mode(engine: Engine) -> str:
