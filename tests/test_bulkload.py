@@ -9,6 +9,7 @@ search rows and, on SQLite, the full-text index), the load's own timestamps set 
 from __future__ import annotations
 
 import copy
+import gc
 import itertools
 import json
 import re
@@ -382,3 +383,24 @@ def test_seed_load_command_uses_the_rollback_journal_for_a_large_file(
     assert journal_mode(engine) == "wal"
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM meeting").scalar_one() == 10
+
+
+def test_load_collects_garbage_less_often_while_it_runs(
+    engines: tuple[Engine, Engine], tmp_path: Path
+) -> None:
+    """The collector's first threshold is LOAD_GC_THRESHOLD during a load, and is what it was
+    after it, whether the load succeeded or failed."""
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+    path = generated(tmp_path, "g.json", 6, 21)
+    with open_seed(path) as stream:
+        load_seed(engines[0], stream, chunk=2, progress=lambda _: during.append(gc.get_threshold()))
+    assert during
+    assert set(during) == {(seeding.LOAD_GC_THRESHOLD, *before[1:])}
+    assert gc.get_threshold() == before
+    data: dict[str, Any] = json.loads(path.read_bytes())
+    data["meetings"][-1]["participants"][0]["person"] = "nobody-at-all"
+    (tmp_path / "bad.json").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    with open_seed(tmp_path / "bad.json") as stream, pytest.raises(SeedError):
+        load_seed(engines[1], stream, chunk=2)
+    assert gc.get_threshold() == before
