@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, event, func, insert, select, text, update
 
 from app import changes
 from app.db import create_db_engine, get_engine, json_text, writer
@@ -1222,6 +1222,32 @@ def test_record_seed_gives_entries_for_the_links_a_load_made(
     # And a copy replaying the feed has the links.
     replay(replica, iter(feed(client)))
     assert answers(replica) == answers(engine)
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's query plans")
+def test_record_seed_reads_only_the_links_the_load_made(engine: Engine) -> None:
+    """The links a load made to records the database had are found from the new links' end of
+    a key: a load runs this after each chunk, and reading every link of the older records (the
+    other column's index) made it quadratic."""
+    seen: list[tuple[str, Any]] = []
+
+    def spy(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if "FROM directive_assignee" in statement or "FROM directive_shortcoming" in statement:
+            seen.append((statement, parameters))
+
+    with writer(engine).begin() as conn:
+        mark = changes.seed_mark(conn)
+        event.listen(conn, "before_cursor_execute", spy)
+        changes._relinked(conn, mark, dt.datetime.now(dt.UTC), {})
+        event.remove(conn, "before_cursor_execute", spy)
+        plans = [
+            " ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+            for sql, params in seen
+        ]
+    assert len(plans) == 2
+    assert "SEARCH directive_assignee USING INTEGER PRIMARY KEY (rowid>?)" in plans[0]
+    assert "directive_shortcoming USING COVERING INDEX" in plans[1]
+    assert "(directive_id>?)" in plans[1]
 
 
 def test_record_seed_keeps_the_loaders_updated_at_and_writes_one_entry_per_record(
