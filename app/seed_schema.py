@@ -248,22 +248,22 @@ _KINDS = ("participants", "directives", "shortcomings", "findings")
 
 
 class Hashes:
-    """A set of 64-bit hashes, or (`dates`) a map of them to dates, in flat arrays (open
-    addressing, linear probing, at most half full): 12 to 24 bytes an entry, where a set of
-    Python ints takes about 80 and a dict about 100. 0 is kept as 1 (one more pair of slugs
-    taken for the same, as two with equal hashes are)."""
+    """A set of 64-bit hashes, or (`values`: an array typecode) a map of them to ints, in flat
+    arrays (open addressing, linear probing, at most half full): 8 bytes an entry and its value's
+    at best, twice that at worst, where a set of Python ints takes about 80 and a dict about 100.
+    0 is kept as 1 (one more pair of slugs taken for the same, as two with equal hashes are)."""
 
     _FIRST = 1 << 10
 
-    def __init__(self, *, dates: bool = False) -> None:
-        self.dates = dates
+    def __init__(self, *, values: str | None = None) -> None:
+        self.typecode = values
         self._new(self._FIRST)
         self.n = 0
 
     def _new(self, size: int) -> None:
         self.mask = size - 1
         self.keys = array("q", bytes(8 * size))
-        self.values = array("i", bytes(4 * size)) if self.dates else None
+        self.values = array(self.typecode, [0]) * size if self.typecode else None
 
     def _find(self, key: int) -> int:
         """The slot of `key`, or of the empty slot where it would go."""
@@ -281,23 +281,23 @@ class Hashes:
     def __len__(self) -> int:
         return self.n
 
-    def add(self, key: int, value: dt.date | None = None) -> None:
+    def add(self, key: int, value: int | None = None) -> None:
         key = key or 1
         i = self._find(key)
         if self.keys[i] == 0:
             self.keys[i] = key
             self.n += 1
         if self.values is not None and value is not None:
-            self.values[i] = value.toordinal()
+            self.values[i] = value
         if 2 * self.n > self.mask:
             self._grow()
 
-    def get(self, key: int) -> dt.date | None:
-        """The date of `key` (a map of dates), or None."""
+    def get(self, key: int) -> int | None:
+        """The value of `key` (a map), or None."""
         i = self._find(key or 1)
         if self.keys[i] == 0 or self.values is None:
             return None
-        return dt.date.fromordinal(self.values[i])
+        return self.values[i]
 
     def _grow(self) -> None:
         keys, values = self.keys, self.values
@@ -330,7 +330,7 @@ class References:
         self.documents: set[str] = set()
         self._meetings = Hashes()
         self._slugs: dict[str, Hashes] = {k: Hashes() for k in _KINDS if k != "directives"}
-        self._issued_on = Hashes(dates=True)  # directive slug hash -> date of its meeting
+        self._issued_on = Hashes(values="i")  # directive slug hash -> date of its meeting (ordinal)
         self._assignees: set[str | None] = set()
         self._addresses: list[tuple[str, str]] = []  # (path, shortcoming slug) not yet resolved
         self._reviews: list[tuple[str, str, dt.date]] = []  # (path, directive slug, meeting date)
@@ -364,7 +364,7 @@ class References:
                 if key in seen:
                     problems.append(f"{base}.{kind}[{i}].slug: duplicate slug '{item.slug}'")
                 if kind == "directives":
-                    self._issued_on.add(key, meeting.date)
+                    self._issued_on.add(key, meeting.date.toordinal())
                 else:
                     self._slugs[kind].add(key)
         participants = {p.slug for p in meeting.participants}
@@ -411,7 +411,7 @@ class References:
                 self._reviews.append((where, directive, date))
             else:
                 self.problems.append(f"{where}: unknown directive '{directive}'")
-        elif issued >= date:
+        elif issued >= date.toordinal():
             self.problems.append(f"{where}: '{directive}' was not issued before this meeting")
 
     def finish(self) -> list[str]:

@@ -404,3 +404,30 @@ def test_load_collects_garbage_less_often_while_it_runs(
     with open_seed(tmp_path / "bad.json") as stream, pytest.raises(SeedError):
         load_seed(engines[1], stream, chunk=2)
     assert gc.get_threshold() == before
+
+
+def test_bulk_load_into_an_empty_database_resolves_earlier_chunks_slugs_without_asking_it(
+    engines: tuple[Engine, Engine], tmp_path: Path
+) -> None:
+    """Reviews and addresses naming records of earlier chunks: a load into an empty database
+    knows their ids, and that its meetings have no reviews but its own (a look-up would wait
+    for the writes in the background); a load into one that has records looks them up."""
+    engine = engines[0]
+    lookups: list[str] = []
+
+    def spy(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        slugs = re.search(r"FROM (directive|shortcoming)\s+WHERE \1\.slug IN", statement)
+        reviews = re.search(r"WHERE directive_review\.meeting_id IN", statement)
+        if slugs or reviews:
+            lookups.append(statement)
+
+    event.listen(engine, "before_cursor_execute", spy)
+    with open_seed(generated(tmp_path, "g.json", 60, 5)) as stream:
+        report = load_seed(engine, stream, chunk=7)
+    assert report.created["reviews"] > 0
+    assert report.created["addresses"] > 0
+    assert lookups == []
+    with open_seed(generated(tmp_path, "more.json", 30, 8)) as stream:
+        load_seed(engine, stream, chunk=7)
+    assert any("slug IN" in statement for statement in lookups)
+    assert any("directive_review.meeting_id IN" in statement for statement in lookups)
