@@ -200,7 +200,8 @@ def _relinked(
     of (`+ 0`: no index on the other column; no DISTINCT, which SQLite would answer by walking
     a whole index in order). SQLite took the index of the other column, and read every link to
     the records the database had: a load runs this after each chunk, with `mark` at the chunk
-    before, so that made it quadratic (1,000,000 directives: ...)."""
+    before, so that made it quadratic (loading 1,000,000 directives on SQLite, the loader's
+    thread took 197 s of CPU, and 122 s once this and the look-ups of app.seeding were gone)."""
     old_directive = assignee_t.c.directive_id + literal_column("0") <= mark[DIRECTIVES.name]
     directives = set(
         conn.execute(
