@@ -249,9 +249,10 @@ _KINDS = ("participants", "directives", "shortcomings", "findings")
 
 class Hashes:
     """A set of 64-bit hashes, or (`values`: an array typecode) a map of them to ints, in flat
-    arrays (open addressing, linear probing, at most half full): 8 bytes an entry and its value's
-    at best, twice that at worst, where a set of Python ints takes about 80 and a dict about 100.
-    0 is kept as 1 (one more pair of slugs taken for the same, as two with equal hashes are)."""
+    arrays (open addressing, linear probing, a quarter to half full): 8 bytes a slot and its
+    value's, 2 to 4 slots an entry, where a set of Python ints takes about 80 bytes an entry and
+    a dict about 100. 0 is kept as 1 (one more pair of slugs taken for the same, as two with
+    equal hashes are)."""
 
     _FIRST = 1 << 10
 
