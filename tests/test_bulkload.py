@@ -76,6 +76,16 @@ def generated(tmp_path: Path, name: str, meetings: int, seed: int) -> Path:
     return path
 
 
+def unknown_person(tmp_path: Path, meetings: int = 20, seed: int = 13) -> Path:
+    """A generated file whose last meeting names a person the file does not have: its load
+    fails at the end, after writing every chunk before."""
+    data: dict[str, Any] = json.loads(generated(tmp_path, "g.json", meetings, seed).read_bytes())
+    data["meetings"][-1]["participants"][0]["person"] = "nobody-at-all"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    return path
+
+
 def load_both(
     engines: tuple[Engine, Engine], files: list[Path], monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> list[list[str]]:
@@ -259,10 +269,7 @@ def test_bulk_load_into_an_empty_sqlite_database_merges_the_index_once_at_its_en
 def test_bulk_load_into_an_empty_sqlite_database_that_fails_leaves_the_index_s_merges_as_they_were(
     engines: tuple[Engine, Engine], tmp_path: Path
 ) -> None:
-    data: dict[str, Any] = json.loads(generated(tmp_path, "g.json", 20, 13).read_bytes())
-    data["meetings"][-1]["participants"][0]["person"] = "nobody-at-all"
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    path = unknown_person(tmp_path)
     engine = engines[0]
     commands = fts_commands(engine)
     with open_seed(path) as stream, pytest.raises(SeedError, match="nobody-at-all"):
@@ -339,10 +346,7 @@ def test_large_load_keeps_wal_when_another_connection_has_the_file_open(
 def test_large_load_that_fails_leaves_the_file_empty_and_in_wal_mode(
     engines: tuple[Engine, Engine], tmp_path: Path, journal_modes: list[str]
 ) -> None:
-    data: dict[str, Any] = json.loads(generated(tmp_path, "g.json", 20, 13).read_bytes())
-    data["meetings"][-1]["participants"][0]["person"] = "nobody-at-all"
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    path = unknown_person(tmp_path)
     engine = engines[0]
     with open_seed(path) as stream, pytest.raises(SeedError, match="nobody-at-all"):
         load_seed(engine, stream, chunk=5, bulk_journal=True)
@@ -392,16 +396,12 @@ def test_load_collects_garbage_less_often_while_it_runs(
     after it, whether the load succeeded or failed."""
     before = gc.get_threshold()
     during: list[tuple[int, int, int]] = []
-    path = generated(tmp_path, "g.json", 6, 21)
-    with open_seed(path) as stream:
+    with open_seed(generated(tmp_path, "g.json", 6, 21)) as stream:
         load_seed(engines[0], stream, chunk=2, progress=lambda _: during.append(gc.get_threshold()))
     assert during
     assert set(during) == {(seeding.LOAD_GC_THRESHOLD, *before[1:])}
     assert gc.get_threshold() == before
-    data: dict[str, Any] = json.loads(path.read_bytes())
-    data["meetings"][-1]["participants"][0]["person"] = "nobody-at-all"
-    (tmp_path / "bad.json").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
-    with open_seed(tmp_path / "bad.json") as stream, pytest.raises(SeedError):
+    with open_seed(unknown_person(tmp_path, 6, 21)) as stream, pytest.raises(SeedError):
         load_seed(engines[1], stream, chunk=2)
     assert gc.get_threshold() == before
 

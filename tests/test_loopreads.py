@@ -181,6 +181,13 @@ class TestFallBackToTheThreadpool:
         assert memory not in loopreads._connections
 
 
+def one_connection(engine: Engine) -> loopreads._PostgresConnections:
+    """The engine's asyncio connections for reads on the loop, at most one."""
+    connections = loopreads._kept(loopreads._postgres, engine, loopreads._PostgresConnections)
+    connections.limit = 1
+    return connections
+
+
 @postgresql_only
 @pytest.mark.usefixtures("no_response_cache")
 class TestPostgresOnTheEventLoop:
@@ -256,8 +263,7 @@ class TestPostgresOnTheEventLoop:
         back, in the order they came, instead of going to the threadpool."""
         from app.resources import MEETINGS
 
-        connections = loopreads._kept(loopreads._postgres, engine, loopreads._PostgresConnections)
-        connections.limit = 1
+        connections = one_connection(engine)
         order: list[str] = []
 
         async def read(ref: str) -> None:
@@ -284,8 +290,7 @@ class TestPostgresOnTheEventLoop:
     def test_read_small_waiting_read_cancelled_passes_the_connection_on(self, engine: Engine) -> None:
         """A read cancelled while it waits (its client went away) takes nothing with it: the
         connection handed back goes to the next read waiting."""
-        connections = loopreads._kept(loopreads._postgres, engine, loopreads._PostgresConnections)
-        connections.limit = 1
+        connections = one_connection(engine)
 
         async def main() -> None:
             held = await connections.acquire()
@@ -306,8 +311,7 @@ class TestPostgresOnTheEventLoop:
 
     def test_read_small_broken_connection_gives_its_slot_to_a_waiting_read(self, engine: Engine) -> None:
         """A connection dropped while reads wait: the first of them opens a new one."""
-        connections = loopreads._kept(loopreads._postgres, engine, loopreads._PostgresConnections)
-        connections.limit = 1
+        connections = one_connection(engine)
 
         async def main() -> None:
             held = await connections.acquire()
