@@ -266,14 +266,17 @@ class TestPostgresOnTheEventLoop:
         connections = one_connection(engine)
         order: list[str] = []
 
-        async def read(ref: str) -> None:
-            record = await loopreads.read_small(engine, MEETINGS.fast_statement(ref))
-            order.append(f"{ref}:{record['id']}")
+        async def read(name: str) -> None:
+            record = await loopreads.read_small(engine, MEETINGS.fast_statement("1"))
+            order.append(f"{name}:{record['id']}")
 
         async def main() -> None:
             held = await connections.acquire()
             assert held is not None
-            reads = [asyncio.create_task(read(ref)) for ref in ("1", "1", "1")]
+            reads = []
+            for name in ("first", "second", "third"):
+                reads.append(asyncio.create_task(read(name)))
+                await asyncio.sleep(0)  # each starts waiting before the next comes
             await asyncio.sleep(0.05)
             assert order == []  # all three wait: none went to the threadpool
             assert len(connections._waiters) == 3
@@ -282,7 +285,7 @@ class TestPostgresOnTheEventLoop:
 
         asyncio.run(main())
         assert threads == []
-        assert order == ["1:1", "1:1", "1:1"]
+        assert order == ["first:1", "second:1", "third:1"]
         assert connections._open == 1
         assert len(connections._idle) == 1
         assert not connections._waiters
