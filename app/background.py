@@ -24,8 +24,8 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, event
 
@@ -110,27 +110,42 @@ def background_writes(conn: Connection, depth: int = 4) -> Iterator[BackgroundWr
         writes.close(cancel=not ok)
 
 
-_interval_lock = threading.Lock()
-_interval_users = 0
-_interval_saved = 0.0
+T = TypeVar("T")
 
 
-@contextmanager
-def _short_switch_interval() -> Iterator[None]:
-    """SWITCH_INTERVAL while any background writes run in the process (the setting is the
-    process's): the worker needs the GIL for a moment between two statements, and with the
-    loader's thread busy it waits for the switch interval (5 ms by default) each time. The
-    first block to start sets it, the last to end puts the previous value back."""
-    global _interval_users, _interval_saved
-    with _interval_lock:
-        if _interval_users == 0:
-            _interval_saved = sys.getswitchinterval()
-            sys.setswitchinterval(SWITCH_INTERVAL)
-        _interval_users += 1
-    try:
-        yield
-    finally:
-        with _interval_lock:
-            _interval_users -= 1
-            if _interval_users == 0:
-                sys.setswitchinterval(_interval_saved)
+class ProcessSetting(Generic[T]):
+    """A setting of the whole process (`get`, `set`) held at another value while any block is
+    inside `held()`: the first block in saves the value it finds, the last one out puts it back,
+    so that blocks of several threads (two loads at once) leave it as it was."""
+
+    def __init__(self, get: Callable[[], T], set_: Callable[[T], None]) -> None:
+        self._get, self._set = get, set_
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved: T | None = None
+
+    @contextmanager
+    def held(self, value: Callable[[T], T]) -> Iterator[None]:
+        """The setting at `value(saved)` for the duration of the block."""
+        with self._lock:
+            if self._users == 0:
+                self._saved = saved = self._get()
+                self._set(value(saved))
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._saved is not None:
+                    self._set(self._saved)
+
+
+# SWITCH_INTERVAL while any background writes run in the process: the worker needs the GIL for
+# a moment between two statements, and with the loader's thread busy it waits for the switch
+# interval (5 ms by default) each time.
+_SWITCH_INTERVAL = ProcessSetting(sys.getswitchinterval, sys.setswitchinterval)
+
+
+def _short_switch_interval() -> AbstractContextManager[None]:
+    return _SWITCH_INTERVAL.held(lambda _: SWITCH_INTERVAL)

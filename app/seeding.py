@@ -6,10 +6,9 @@ import datetime as dt
 import gc
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from app import changes, export, migrations, search_index  # search_index: the full-text DDL too
-from app.background import background_writes
+from app.background import ProcessSetting, background_writes
 from app.db import is_memory_sqlite, is_sqlite, json_text, writer
 from app.export import MEETING_FIELDS, SOURCE_FIELDS
 from app.models import (
@@ -1213,27 +1212,12 @@ LOAD_CACHE_KIB = 32 * 1024
 # the collector off, 7.7-8.0 s at this threshold; 1,000,000 directives: 241 -> 197 s, the load
 # 345 -> 304 s, its peak memory 364 -> 382 MiB. Cycles are still collected.
 LOAD_GC_THRESHOLD = 50_000
-_gc_lock = threading.Lock()
-_gc_loads = 0
-_gc_saved: tuple[int, int, int] = (700, 10, 10)
+_GC_THRESHOLD = ProcessSetting(gc.get_threshold, lambda threshold: gc.set_threshold(*threshold))
 
 
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
+def _fewer_collections() -> AbstractContextManager[None]:
     """LOAD_GC_THRESHOLD while any load runs in the process (the setting is the process's)."""
-    global _gc_loads, _gc_saved
-    with _gc_lock:
-        if _gc_loads == 0:
-            _gc_saved = gc.get_threshold()
-            gc.set_threshold(max(LOAD_GC_THRESHOLD, _gc_saved[0]), *_gc_saved[1:])
-        _gc_loads += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_loads -= 1
-            if _gc_loads == 0:
-                gc.set_threshold(*_gc_saved)
+    return _GC_THRESHOLD.held(lambda saved: (max(LOAD_GC_THRESHOLD, saved[0]), *saved[1:]))
 
 
 # A streamed file at least this large that `seed load` (bulk_journal) loads into an empty SQLite
