@@ -188,13 +188,10 @@ def _publics(conn: Connection, resource: Resource, where: ColumnElement[bool]) -
         last = rows[-1]["id"]
 
 
-def _relinked(
-    conn: Connection, mark: dict[str, int], now: dt.datetime, updated: dict[str, list[int]]
-) -> dict[str, set[int]]:
+def _relinked(conn: Connection, mark: dict[str, int]) -> dict[str, set[int]]:
     """Records the database had before the load whose public JSON the load's new links change
     (an old directive given a new assignee, an old shortcoming a new directive addresses); their
-    ids, by collection. Those the loader did not report as updated (it set the updated_at of
-    those it did) get `now` as their updated_at.
+    ids, by collection.
 
     Each look-up reads the load's new links only, by the key whose range they are at the end
     of (`+ 0`: no index on the other column; no DISTINCT, which SQLite would answer by walking
@@ -216,14 +213,21 @@ def _relinked(
             )
         ).scalars()
     )
-    out = {collection_of(DIRECTIVES): directives, collection_of(SHORTCOMINGS): shortcomings}
-    for resource, ids in ((DIRECTIVES, directives), (SHORTCOMINGS, shortcomings)):
-        sorted_ids = sorted(ids - set(updated.get(collection_of(resource), [])))
+    return {collection_of(DIRECTIVES): directives, collection_of(SHORTCOMINGS): shortcomings}
+
+
+def _touch(
+    conn: Connection, relinked: dict[str, set[int]], now: dt.datetime, updated: dict[str, list[int]]
+) -> None:
+    """`now` as the updated_at of the relinked records the loader did not report as updated (it
+    set the updated_at of those it did)."""
+    for resource in (DIRECTIVES, SHORTCOMINGS):
+        collection = collection_of(resource)
+        sorted_ids = sorted(relinked.get(collection, set()) - set(updated.get(collection, [])))
         for i in range(0, len(sorted_ids), _BATCH):
             chunk = sorted_ids[i : i + _BATCH]
             t = resource.table
             conn.execute(update(t).where(t.c.id.in_(chunk)).values(updated_at=now))
-    return out
 
 
 _COLUMNS = ("collection", "record_id", "record_slug", "action", "actor", "at", "data")
@@ -330,6 +334,8 @@ def record_seed(
     citations_created: Sequence[tuple[int, int]] = (),
     citations_updated: Sequence[tuple[int, int]] = (),
     fast: bool = True,
+    relinked: dict[str, set[int]] | None = None,
+    new_citations: Sequence[tuple[str, str, dict[str, Any]]] | None = None,
 ) -> None:
     """After a load: an entry per record it made (above `mark`), updated (`updated`: ids by
     collection, "assignees" and "reviews" included) or deleted (`deleted`: (id, slug) pairs by
@@ -342,6 +348,12 @@ def record_seed(
     had are given as (meeting id, document id) pairs. The entries of the records made are
     written by the database itself (`fast`: _insert_created); else read through the public
     models, as updated ones are: the same JSON.
+
+    A caller that knows what the load made can say so, and the database is not read for it (a
+    read waits for the load's background writes): `relinked`, what _relinked would find, and
+    `new_citations`, the new meetings' citations as (meeting slug, document slug, link) in
+    (meeting id, document id) order. With neither, nothing else to update and `fast`, the
+    entries are written without any read.
     """
     now = utcnow()
     batch: list[tuple[Any, ...]] = []
@@ -371,7 +383,9 @@ def record_seed(
                     "data": None,
                 }
             )
-    relinked = _relinked(conn, mark, now, updated or {})
+    if relinked is None:
+        relinked = _relinked(conn, mark)
+    _touch(conn, relinked, now, updated or {})
     # The citations' rows are read first: the statements writing the entries before theirs may
     # run in the background (app.background), and a read would wait for them.
     links = (
@@ -380,12 +394,23 @@ def record_seed(
         .join(document_t, document_t.c.id == citation_t.c.document_id)
     )
     order = (citation_t.c.meeting_id, citation_t.c.document_id)
-    new_meetings = citation_t.c.meeting_id > mark[MEETINGS.name]
-    cited = [(conn.execute(links.where(new_meetings).order_by(*order)).all(), ChangeAction.create)]
+
+    def read(where: ColumnElement[bool]) -> list[tuple[str, str, dict[str, Any]]]:
+        return [
+            (
+                r.m_slug,
+                r.d_slug,
+                {"meeting_id": r.meeting_id, "document_id": r.document_id, "source_quote": r.source_quote},
+            )
+            for r in conn.execute(links.where(where).order_by(*order))
+        ]
+
+    if new_citations is None:
+        new_citations = read(citation_t.c.meeting_id > mark[MEETINGS.name])
+    cited = [(new_citations, ChangeAction.create)]
     for pairs, action in ((citations_created, ChangeAction.create), (citations_updated, ChangeAction.update)):
         for i in range(0, len(pairs), _BATCH):
-            some = list(pairs[i : i + _BATCH])
-            cited.append((conn.execute(links.where(tuple_(*order).in_(some)).order_by(*order)).all(), action))
+            cited.append((read(tuple_(*order).in_(list(pairs[i : i + _BATCH]))), action))
     for resource in SEEDED:
         t = resource.table
         collection = collection_of(resource)
@@ -401,7 +426,6 @@ def record_seed(
             for public in _publics(conn, resource, t.c.id.in_(chunk)):
                 add(entry(collection, ChangeAction.update, actor, public, at=now))
     for rows, action in cited:
-        for r in rows:
-            link = {"meeting_id": r.meeting_id, "document_id": r.document_id, "source_quote": r.source_quote}
-            add(citation_entry(action, actor, r.m_slug, r.d_slug, link, at=now))
+        for m_slug, d_slug, link in rows:
+            add(citation_entry(action, actor, m_slug, d_slug, link, at=now))
     flush()

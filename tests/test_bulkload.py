@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, inspect, text
 
-from app import seeding
+from app import background, seeding
 from app.db import create_db_engine
 from app.generate import write_seed
 from app.seed_schema import SeedError, open_seed, read_seed
@@ -112,6 +112,10 @@ def test_bulk_load_into_an_empty_database_writes_what_the_record_path_writes(
     later = next(m for m in reversed(data["meetings"]) if m["shortcomings"])
     first = next(m for m in data["meetings"] if m["directives"])
     first["directives"][0]["addresses"].append(later["shortcomings"][0]["slug"])
+    # and back: a directive of the last meeting answers a shortcoming of the first chunk
+    earlier = next(m for m in data["meetings"] if m["shortcomings"])
+    last = next(m for m in reversed(data["meetings"]) if m["directives"])
+    last["directives"][0]["addresses"].append(earlier["shortcomings"][0]["slug"])
     path = tmp_path / "linked.json"
     path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
     by_record, bulk = load_both(engines, [path], monkeypatch, chunk=7)
@@ -431,3 +435,30 @@ def test_bulk_load_into_an_empty_database_resolves_earlier_chunks_slugs_without_
         load_seed(engine, stream, chunk=7)
     assert any("slug IN" in statement for statement in lookups)
     assert any("directive_review.meeting_id IN" in statement for statement in lookups)
+
+
+def test_bulk_load_into_an_empty_database_runs_no_statement_of_its_own_per_chunk(
+    engines: tuple[Engine, Engine], tmp_path: Path
+) -> None:
+    """In a load into an empty database, every chunk's rows, links, search rows and change
+    entries go to the background writes (app.background), and nothing is read back: any
+    statement the loader ran on the load's connection would wait for all of them. So the
+    loader runs as many of its own in 20 chunks as in 4 (ANALYZE aside: it follows the count
+    of records; PostgreSQL's ids come from the sequences on a connection of their own)."""
+    path = generated(tmp_path, "g.json", 40, 5)
+    own: list[list[str]] = []
+    for engine, chunk in zip(engines, (2, 10), strict=True):
+        statements: list[str] = []
+
+        def spy(conn: Any, cursor: Any, statement: str, *args: Any, seen: list[str] = statements) -> None:
+            if background.of(conn) is not None and not statement.startswith("ANALYZE"):
+                seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", spy)
+        with open_seed(path) as stream:
+            report = load_seed(engine, stream, chunk=chunk)
+        event.remove(engine, "before_cursor_execute", spy)
+        assert report.created["addresses"] > 0
+        assert report.created["reviews"] > 0
+        own.append(statements)
+    assert len(own[0]) == len(own[1])

@@ -1238,7 +1238,7 @@ def test_record_seed_reads_only_the_links_the_load_made(engine: Engine) -> None:
     with writer(engine).begin() as conn:
         mark = changes.seed_mark(conn)
         event.listen(conn, "before_cursor_execute", spy)
-        changes._relinked(conn, mark, dt.datetime.now(dt.UTC), {})
+        changes._relinked(conn, mark)
         event.remove(conn, "before_cursor_execute", spy)
         plans = [
             " ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
