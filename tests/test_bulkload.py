@@ -462,3 +462,70 @@ def test_bulk_load_into_an_empty_database_runs_no_statement_of_its_own_per_chunk
         assert report.created["reviews"] > 0
         own.append(statements)
     assert len(own[0]) == len(own[1])
+
+
+postgresql_only = pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL's triggers")
+
+
+def dangling_people(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault of the bulk writer's own: the people's ids it hands on are not the ones written."""
+    people = seeding._Bulk.people
+
+    def wrong(self: Any, batch: Any) -> dict[str, int]:
+        return {slug: id_ + 1_000_000 for slug, id_ in people(self, batch).items()}
+
+    monkeypatch.setattr(seeding._Bulk, "people", wrong)
+
+
+def test_bulk_load_into_an_empty_database_that_writes_a_reference_to_nothing_keeps_nothing(
+    engines: tuple[Engine, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite checks each row's foreign keys; PostgreSQL, its per-row triggers off for such a
+    load, checks every table once at its end (_check_references): either way the load fails."""
+    dangling_people(monkeypatch)
+    fault = "FOREIGN KEY constraint failed" if BACKEND == "sqlite" else r"participant\(person_id\) = \(1000"
+    with open_seed(generated(tmp_path, "g.json", 6, 4)) as stream, pytest.raises(Exception, match=fault):
+        load_seed(engines[0], stream, chunk=2)
+    with engines[0].connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM person").scalar_one() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM participant").scalar_one() == 0
+
+
+@postgresql_only
+def test_bulk_load_into_an_empty_postgresql_database_turns_the_row_triggers_off_for_its_transaction(
+    engines: tuple[Engine, Engine], tmp_path: Path
+) -> None:
+    engine = engines[0]
+    seen: list[str] = []
+
+    def spy(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", spy)
+    with open_seed(generated(tmp_path, "g.json", 6, 4)) as stream:
+        load_seed(engine, stream, chunk=2)
+    event.remove(engine, "before_cursor_execute", spy)
+    assert seeding.REPLICA_ROLE in seen
+    with engine.connect() as conn:  # the setting ended with the load's transaction
+        assert conn.exec_driver_sql("SHOW session_replication_role").scalar_one() == "origin"
+
+
+@postgresql_only
+def test_bulk_load_goes_on_with_the_row_triggers_when_it_may_not_turn_them_off(
+    engines: tuple[Engine, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A role without the right to set session_replication_role (here: a value it refuses): the
+    load runs with the triggers, in the same transaction, and has no tables to check after."""
+    monkeypatch.setattr(seeding, "REPLICA_ROLE", "SET LOCAL session_replication_role = nobody")
+    checked: list[Any] = []
+    monkeypatch.setattr(seeding, "_check_references", checked.append)
+    with open_seed(generated(tmp_path, "g.json", 6, 4)) as stream:
+        report = load_seed(engines[0], stream, chunk=2)
+    assert report.created["meetings"] == 6
+    assert checked == []
+    dangling_people(monkeypatch)
+    with (
+        open_seed(generated(tmp_path, "g.json", 6, 4)) as stream,
+        pytest.raises(Exception, match="foreign key"),
+    ):
+        load_seed(engines[1], stream, chunk=2)
