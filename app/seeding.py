@@ -1475,14 +1475,26 @@ def _load(
 # 27.4-28.7 s without them (the load 40.9-42.8 -> 33.4-34.2 s). A load into an empty database
 # can skip them: its rows refer to the records it wrote, by ids it gave them, and to nothing
 # else; every reference of the file was resolved before (References, link()). Its tables are
-# then checked once, at its end (_check_references).
+# then checked once, at its end (_check_references). The setting turns off every trigger and
+# rule: it is used only where the schema has none but the foreign keys' own.
 REPLICA_ROLE = "SET LOCAL session_replication_role = replica"
+OWN_TRIGGERS = """SELECT EXISTS (
+    SELECT FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
+) OR EXISTS (
+    SELECT FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+    WHERE c.relnamespace = current_schema()::regnamespace AND r.rulename <> '_RETURN'
+)"""
 
 
 def _without_reference_triggers(conn: Connection) -> bool:
     """PostgreSQL: the per-row triggers off until the load's transaction ends (foreign keys
-    included); False if the database's role may not turn them off (a superuser, or one granted
-    SET on session_replication_role, may): the load then goes on with them."""
+    included); False if the schema's tables have triggers or rules of their own (someone
+    added them: they fire), or if the database's role may not turn them off (a superuser, or
+    one granted SET on session_replication_role, may): the load then goes on with them."""
+    if conn.exec_driver_sql(OWN_TRIGGERS).scalar_one():
+        log.info("foreign keys checked row by row: the schema has triggers or rules of its own")
+        return False
     try:
         with conn.begin_nested():
             conn.exec_driver_sql(REPLICA_ROLE)

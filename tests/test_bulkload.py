@@ -511,6 +511,37 @@ def test_bulk_load_into_an_empty_postgresql_database_turns_the_row_triggers_off_
 
 
 @postgresql_only
+def test_bulk_load_keeps_the_row_triggers_when_the_schema_has_its_own(
+    engines: tuple[Engine, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trigger someone added fires for a load into an empty database too (so does a rule)."""
+    for engine, added in zip(engines, ("trigger", "rule"), strict=True):
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE seen (id int)")
+            if added == "trigger":
+                conn.exec_driver_sql(
+                    "CREATE FUNCTION note() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    "INSERT INTO seen VALUES (NEW.id); RETURN NEW; END $$"
+                )
+                conn.exec_driver_sql(
+                    "CREATE TRIGGER note AFTER INSERT ON meeting FOR EACH ROW EXECUTE FUNCTION note()"
+                )
+            else:
+                # (COPY, which writes the tables' rows, fires no rule: the change feed's INSERT does)
+                conn.exec_driver_sql(
+                    "CREATE RULE note AS ON INSERT TO change WHERE NEW.collection = 'meetings' "
+                    "DO ALSO INSERT INTO seen VALUES (NEW.record_id)"
+                )
+        checked: list[Any] = []
+        monkeypatch.setattr(seeding, "_check_references", checked.append)
+        with open_seed(generated(tmp_path, "g.json", 6, 4)) as stream:
+            load_seed(engine, stream, chunk=2)
+        assert checked == []
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM seen").scalar_one() == 6
+
+
+@postgresql_only
 def test_bulk_load_goes_on_with_the_row_triggers_when_it_may_not_turn_them_off(
     engines: tuple[Engine, Engine], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
