@@ -352,8 +352,8 @@ def record_seed(
     A caller that knows what the load made can say so, and the database is not read for it (a
     read waits for the load's background writes): `relinked`, what _relinked would find, and
     `new_citations`, the new meetings' citations as (meeting slug, document slug, link) in
-    (meeting id, document id) order. With neither, nothing else to update and `fast`, the
-    entries are written without any read.
+    (meeting id, document id) order. Given both, with nothing updated and `fast`, the entries
+    are written without any read.
     """
     now = utcnow()
     batch: list[tuple[Any, ...]] = []

@@ -474,7 +474,7 @@ class _Merge:
         # loading 1,000,000 directives, the loader's thread waited 29 s for them, then 25 s for
         # the reviews the meetings had (none: see link()).
         self.written: dict[str, Hashes] | None = None
-        # Also in such a load (_Bulk.fresh): the ids of the reviews link() writes (_Bulk.ids), and
+        # Also in such a load (_load_chunks' `fresh`): the ids of the reviews link() writes (_Bulk.ids), and
         # what the change feed needs of the chunk, known here rather than read back (_flush): the
         # links link() made, and the citations of the new meetings as record_seed takes them.
         self.review_ids: Callable[[int], list[int]] | None = None
@@ -1297,7 +1297,8 @@ LOAD_CACHE_KIB = 32 * 1024
 # over some twenty at its end (its tables, links, change entries, search rows), in a burst: with
 # room for four, the loader waited for all but the last four of them, then read the next chunk
 # while the writer ran out of work (the writer idle 7.3 of 25.9 s, loading 10,000 meetings). With
-# room for about three chunks: 1.1 of 18.7 s; memory 181 -> 193 MiB.
+# room for about three chunks: 1.1 of 18.7 s. Peak memory 182 -> 204 MiB (10,000 meetings), 408 ->
+# 435 MiB (1,000,000 directives).
 WRITES_QUEUED = 64
 
 # The collector's first threshold while loads run (Python's default: 700). Reading a file makes
