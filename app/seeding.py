@@ -8,7 +8,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -474,7 +474,7 @@ class _Merge:
         # loading 1,000,000 directives, the loader's thread waited 29 s for them, then 25 s for
         # the reviews the meetings had (none: see link()).
         self.written: dict[str, Hashes] | None = None
-        # Also in such a load (_load_chunks' `fresh`): the ids of the reviews link() writes (_Bulk.ids), and
+        # Also in such a load (_load's `fresh`): the ids of the reviews link() writes (_Bulk.ids), and
         # what the change feed needs of the chunk, known here rather than read back (_flush): the
         # links link() made, and the citations of the new meetings as record_seed takes them.
         self.review_ids: Callable[[int], list[int]] | None = None
@@ -1445,6 +1445,21 @@ def load_seed(
     return report
 
 
+@contextmanager
+def _fresh_postgresql(conn: Connection, fresh: bool) -> Iterator[Connection | None]:
+    """A load into an empty PostgreSQL database (`fresh`): its per-row triggers off if they may be
+    (checked at the end instead), and a connection for the sequences, whose next values give its
+    ids (_Bulk). Anything else: nothing to do (None)."""
+    if not fresh or is_sqlite(conn.engine):
+        yield None
+        return
+    unchecked = _without_reference_triggers(conn)
+    with conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as sequences:
+        yield sequences
+    if unchecked:
+        _check_references(conn)
+
+
 def _load(
     conn: Connection,
     seed: SeedFile | SeedStream,
@@ -1460,15 +1475,82 @@ def _load(
     # A stream's slugs are unique in the file (References): loaded into a database without any
     # record, none of them can be there. Else each chunk's are looked up.
     fresh = BULK and stream is not None and not report.dry_run and not any(mark.values())
-    if not fresh or is_sqlite(conn.engine):
-        _load_chunks(conn, seed, stream, report, file, actor, progress, chunk, mark, fresh)
-        return
-    # PostgreSQL: the fresh load's ids come from the sequences on a connection of their own (_Bulk)
-    unchecked = _without_reference_triggers(conn)
-    with conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as sequences:
-        _load_chunks(conn, seed, stream, report, file, actor, progress, chunk, mark, fresh, sequences)
-    if unchecked:
-        _check_references(conn)
+    with _fresh_postgresql(conn, fresh) as sequences:
+        merge = _Merge(conn, _Present(), report, {})
+        bulk = _Bulk(conn, merge, sequences) if BULK and merge.write else None
+        fresh_bulk = bulk if fresh else None
+        if bulk is not None and fresh:
+            merge.written = {kind: Hashes(values="q") for kind in ("directives", "shortcomings")}
+            merge.review_ids = lambda n: bulk.ids(DirectiveReview, n)
+        if fresh and is_sqlite(conn.engine):
+            search_index.sqlite_defer_merges(conn)  # merged at the end: sqlite_merge_all
+        people: dict[str, int] = {}
+        documents: dict[str, int] = {}
+        conflicts: list[str] = []
+        done = 0
+        analyzed = ANALYZE_AFTER // 2  # records created at the last ANALYZE (see _analyze)
+        for kind, batch in _batched(_records(seed), chunk):
+            if stream is not None and stream.problems:
+                continue  # read on for the file's other problems; nothing more is written
+            if bulk is not None:
+                bulk.largest = dict(mark)  # current: each batch ends with _flush, which takes the next
+            if kind == "people":
+                merge.present = present = _Present() if fresh else _present(conn, batch, [])
+                merge.names.update((p.slug, p.full_name) for p in batch)
+                if bulk is not None and not present.people:
+                    people.update(bulk.people(batch))
+                else:
+                    ids = merge.records("people", batch, present.people, _person_row)
+                    renamed = [
+                        p.slug for p in batch if p.slug in present.people and present.people[p.slug][1] != p
+                    ]
+                    merge.people_renamed(ids, renamed)
+                    people.update(ids)
+            elif kind == "documents":
+                merge.present = present = _Present() if fresh else _present(conn, [], batch)
+                if bulk is not None and not present.documents:
+                    documents.update(bulk.documents(batch))
+                else:
+                    documents.update(merge.records("documents", batch, present.documents, _document_row))
+            else:
+                if fresh:
+                    merge.present = _Present(children={k: {} for k in _RECORD_KINDS})
+                else:
+                    _present_meetings(conn, merge.present, batch)
+                found = merge.present
+                merge.old_directives.update(id_ for id_, _, _ in found.children["directives"].values())
+                conflicts += _conflicts(batch, found, done)
+                if conflicts:
+                    done += len(batch)
+                    continue  # look on for other conflicts; nothing more is written
+                new = not found.meetings and not found.assignee_of and not any(found.children.values())
+                if bulk is not None and new:
+                    bulk.meetings(batch, done, people, documents)
+                for m_i, m in enumerate(batch, done):
+                    if bulk is None or not new:
+                        merge.meeting(m_i, m, people, documents)
+                    merge.pending(m_i, m)
+                    if progress is not None:
+                        progress(1)
+                done += len(batch)
+                merge.link(final=False)
+                merge.forget()
+            mark = _flush(conn, merge, mark, actor, fresh_bulk)
+            created = sum(report.created.values())
+            if created >= 2 * analyzed and merge.write and not is_sqlite(conn.engine):
+                _analyze(conn)
+                analyzed = created
+        if stream is not None:
+            stream.finish()  # SeedError if any problem: the transaction is rolled back
+        if conflicts:
+            raise SeedError(file, conflicts)
+        merge.link(final=True)
+        if merge.problems:
+            raise SeedError(file, merge.problems)
+        merge.finish()
+        _flush(conn, merge, mark, actor, fresh_bulk)
+        if fresh and is_sqlite(conn.engine):
+            search_index.sqlite_merge_all(conn)
 
 
 # PostgreSQL checks a foreign key with a trigger per row written, which looks the parent up and
@@ -1522,94 +1604,3 @@ def _check_references(conn: Connection) -> None:
                 faults.append(f"{table.name}({names}) = {tuple(row)} refers to no row of {parent.name}")
     if faults:
         raise RuntimeError("the load wrote references to nothing: " + "; ".join(faults))
-
-
-def _load_chunks(
-    conn: Connection,
-    seed: SeedFile | SeedStream,
-    stream: SeedStream | None,
-    report: LoadReport,
-    file: str | Path,
-    actor: str,
-    progress: Callable[[int], None] | None,
-    chunk: int,
-    mark: dict[str, int],
-    fresh: bool,
-    sequences: Connection | None = None,
-) -> None:
-    """_load's chunks, from `mark`; `fresh`: into a database without any record."""
-    merge = _Merge(conn, _Present(), report, {})
-    bulk = _Bulk(conn, merge, sequences) if BULK and merge.write else None
-    fresh_bulk = bulk if fresh else None
-    if bulk is not None and fresh:
-        merge.written = {kind: Hashes(values="q") for kind in ("directives", "shortcomings")}
-        merge.review_ids = lambda n: bulk.ids(DirectiveReview, n)
-    if fresh and is_sqlite(conn.engine):
-        search_index.sqlite_defer_merges(conn)  # merged at the end: sqlite_merge_all
-    people: dict[str, int] = {}
-    documents: dict[str, int] = {}
-    conflicts: list[str] = []
-    done = 0
-    analyzed = ANALYZE_AFTER // 2  # records created at the last ANALYZE (see _analyze)
-    for kind, batch in _batched(_records(seed), chunk):
-        if stream is not None and stream.problems:
-            continue  # read on for the file's other problems; nothing more is written
-        if bulk is not None:
-            bulk.largest = dict(mark)  # current: each batch ends with _flush, which takes the next
-        if kind == "people":
-            merge.present = present = _Present() if fresh else _present(conn, batch, [])
-            merge.names.update((p.slug, p.full_name) for p in batch)
-            if bulk is not None and not present.people:
-                people.update(bulk.people(batch))
-            else:
-                ids = merge.records("people", batch, present.people, _person_row)
-                renamed = [
-                    p.slug for p in batch if p.slug in present.people and present.people[p.slug][1] != p
-                ]
-                merge.people_renamed(ids, renamed)
-                people.update(ids)
-        elif kind == "documents":
-            merge.present = present = _Present() if fresh else _present(conn, [], batch)
-            if bulk is not None and not present.documents:
-                documents.update(bulk.documents(batch))
-            else:
-                documents.update(merge.records("documents", batch, present.documents, _document_row))
-        else:
-            if fresh:
-                merge.present = _Present(children={k: {} for k in _RECORD_KINDS})
-            else:
-                _present_meetings(conn, merge.present, batch)
-            found = merge.present
-            merge.old_directives.update(id_ for id_, _, _ in found.children["directives"].values())
-            conflicts += _conflicts(batch, found, done)
-            if conflicts:
-                done += len(batch)
-                continue  # look on for other conflicts; nothing more is written
-            new = not found.meetings and not found.assignee_of and not any(found.children.values())
-            if bulk is not None and new:
-                bulk.meetings(batch, done, people, documents)
-            for m_i, m in enumerate(batch, done):
-                if bulk is None or not new:
-                    merge.meeting(m_i, m, people, documents)
-                merge.pending(m_i, m)
-                if progress is not None:
-                    progress(1)
-            done += len(batch)
-            merge.link(final=False)
-            merge.forget()
-        mark = _flush(conn, merge, mark, actor, fresh_bulk)
-        created = sum(report.created.values())
-        if created >= 2 * analyzed and merge.write and not is_sqlite(conn.engine):
-            _analyze(conn)
-            analyzed = created
-    if stream is not None:
-        stream.finish()  # SeedError if any problem: the transaction is rolled back
-    if conflicts:
-        raise SeedError(file, conflicts)
-    merge.link(final=True)
-    if merge.problems:
-        raise SeedError(file, merge.problems)
-    merge.finish()
-    _flush(conn, merge, mark, actor, fresh_bulk)
-    if fresh and is_sqlite(conn.engine):
-        search_index.sqlite_merge_all(conn)
