@@ -1297,8 +1297,8 @@ LOAD_CACHE_KIB = 32 * 1024
 # over some twenty at its end (its tables, links, change entries, search rows), in a burst: with
 # room for four, the loader waited for all but the last four of them, then read the next chunk
 # while the writer ran out of work (the writer idle 7.3 of 25.9 s, loading 10,000 meetings). With
-# room for about three chunks: 1.1 of 18.7 s. Peak memory 182 -> 204 MiB (10,000 meetings), 408 ->
-# 435 MiB (1,000,000 directives).
+# room for 48 (more than two chunks): 1.1 of 18.7 s. At 64, peak memory 182 -> 204 MiB (10,000
+# meetings), 408 -> 435 MiB (1,000,000 directives).
 WRITES_QUEUED = 64
 
 # The collector's first threshold while loads run (Python's default: 700). Reading a file makes
