@@ -474,10 +474,11 @@ class _Merge:
         # loading 1,000,000 directives, the loader's thread waited 29 s for them, then 25 s for
         # the reviews the meetings had (none: see link()).
         self.written: dict[str, Hashes] | None = None
-        # Also in such a load (_load's `fresh`): the ids of the reviews link() writes (_Bulk.ids), and
-        # what the change feed needs of the chunk, known here rather than read back (_flush): the
-        # links link() made, and the citations of the new meetings as record_seed takes them.
-        self.review_ids: Callable[[int], list[int]] | None = None
+        # Also in such a load: its bulk writer, which gives the reviews link() writes their ids and
+        # writes them in the background, and what the change feed needs of the chunk, known here
+        # rather than read back (_flush): the links link() made, and the citations of the new
+        # meetings as record_seed takes them.
+        self.fresh: _Bulk | None = None
         self.new_links: list[tuple[int, int]] = []
         self.new_citations: list[tuple[int, int, str, str, str | None]] = []
 
@@ -777,8 +778,8 @@ class _Merge:
                         )
             if later.directives or later.reviews:
                 self.waiting.append(later)
-        if self.review_ids is not None:  # a load into an empty database: written in the background
-            self._write_links(links, reviews)
+        if self.fresh is not None:  # a load into an empty database: written in the background
+            self._write_links(self.fresh, links, reviews)
         else:
             if self.write and links:
                 self.conn.execute(insert(t(DirectiveShortcoming)), links)
@@ -797,19 +798,18 @@ class _Merge:
                 )
             self.waiting = []
 
-    def _write_links(self, links: list[dict[str, int]], reviews: list[dict[str, Any]]) -> None:
-        """link()'s rows as plain rows (changes.insert_rows, in the load's background writes), the
-        reviews with ids (review_ids): nothing waits for the writes before them."""
-        assert self.review_ids is not None
+    def _write_links(self, bulk: _Bulk, links: list[dict[str, int]], reviews: list[dict[str, Any]]) -> None:
+        """link()'s rows as plain rows, in the load's background writes, the reviews with ids
+        (`bulk`, the fresh load's writer): nothing waits for the writes before them."""
         stamp = self.now.isoformat()
         pairs = [(x["directive_id"], x["shortcoming_id"]) for x in links]
-        changes.insert_rows(self.conn, t(DirectiveShortcoming).name, LINK_COLUMNS, pairs)
+        bulk.insert(DirectiveShortcoming, LINK_COLUMNS, pairs)
         self.new_links.extend(pairs)
         rows = [
             (r["meeting_id"], r["directive_id"], r["outcome"], r["source_quote"], stamp, stamp, id_)
-            for r, id_ in zip(reviews, self.review_ids(len(reviews)), strict=True)
+            for r, id_ in zip(reviews, bulk.ids(DirectiveReview, len(reviews)), strict=True)
         ]
-        _Bulk.insert_plain(self.conn, DirectiveReview, REVIEW_COLUMNS, rows)
+        bulk.insert(DirectiveReview, REVIEW_COLUMNS, rows)
 
     def _resolve(self, kind: str, slugs: Sequence[str]) -> dict[str, int]:
         """Ids by slug of the records these slugs name: the file's merged so far, else the
@@ -990,12 +990,6 @@ class _Bulk:
         return None if value is None else value.isoformat()
 
     def insert(self, model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        self.insert_plain(self.conn, model, columns, rows)
-
-    @staticmethod
-    def insert_plain(
-        conn: Connection, model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-    ) -> None:
         if not rows:
             return
         # As _insert_many: a column null in every row is left to its default (null), so that the
@@ -1004,7 +998,7 @@ class _Bulk:
         if len(keep) < len(columns):
             columns = tuple(columns[i] for i in keep)
             rows = [tuple(row[i] for i in keep) for row in rows]
-        changes.insert_rows(conn, t(model).name, columns, rows)
+        changes.insert_rows(self.conn, t(model).name, columns, rows)
 
     def people(self, batch: Sequence[PersonSeed]) -> dict[str, int]:
         merge, stamp = self.merge, utcnow().isoformat()
@@ -1156,7 +1150,7 @@ class _Bulk:
                 rows["findings"].append((f.slug, mid, f.text, f.source_quote, fid, stamp, stamp))
                 search.append(_search_tuple("finding", fid, mid, f.text))
             rows["citations"].extend((mid, documents[c.document], c.source_quote) for c in m.documents)
-            if merge.review_ids is not None:  # for the change feed (_flush)
+            if merge.fresh is not None:  # for the change feed (_flush)
                 merge.new_citations.extend(
                     (mid, documents[c.document], m.slug, c.document, c.source_quote) for c in m.documents
                 )
@@ -1207,23 +1201,21 @@ def _batched(records: Iterator[tuple[str, Any]], chunk: int) -> Iterator[tuple[s
             yield kind, batch
 
 
-def _flush(
-    conn: Connection, merge: _Merge, mark: dict[str, int], actor: str, fresh: _Bulk | None = None
-) -> dict[str, int]:
+def _flush(conn: Connection, merge: _Merge, mark: dict[str, int], actor: str) -> dict[str, int]:
     """Write the search rows and the change-feed entries of the records merged since `mark`
     (the ids above it are this load's); the next mark.
 
     The reads come first (the next mark: the records are all written; what record_seed looks
     up), then the writes, which may run in the background (app.background) while the loader
-    reads the next records. A load into an empty database (`fresh`, its bulk writer) reads
+    reads the next records. A load into an empty database (merge.fresh, its bulk writer) reads
     nothing: the next mark is the largest ids it gave, and record_seed is told what it would
     look up (_known_links), so that the loader never waits for the writes of a chunk."""
     if not merge.write:
         return mark
     relinked: dict[str, set[int]] | None = None
     new_citations: list[tuple[str, str, dict[str, Any]]] | None = None
-    if fresh is not None:
-        after = dict(fresh.largest)
+    if merge.fresh is not None:
+        after = dict(merge.fresh.largest)
         relinked, new_citations = _known_links(merge, mark)
     else:
         after = changes.seed_mark(conn)  # what follows writes no record of the seeded tables
@@ -1478,10 +1470,9 @@ def _load(
     with _fresh_postgresql(conn, fresh) as sequences:
         merge = _Merge(conn, _Present(), report, {})
         bulk = _Bulk(conn, merge, sequences) if BULK and merge.write else None
-        fresh_bulk = bulk if fresh else None
         if bulk is not None and fresh:
             merge.written = {kind: Hashes(values="q") for kind in ("directives", "shortcomings")}
-            merge.review_ids = lambda n: bulk.ids(DirectiveReview, n)
+            merge.fresh = bulk
         if fresh and is_sqlite(conn.engine):
             search_index.sqlite_defer_merges(conn)  # merged at the end: sqlite_merge_all
         people: dict[str, int] = {}
@@ -1535,7 +1526,7 @@ def _load(
                 done += len(batch)
                 merge.link(final=False)
                 merge.forget()
-            mark = _flush(conn, merge, mark, actor, fresh_bulk)
+            mark = _flush(conn, merge, mark, actor)
             created = sum(report.created.values())
             if created >= 2 * analyzed and merge.write and not is_sqlite(conn.engine):
                 _analyze(conn)
@@ -1548,7 +1539,7 @@ def _load(
         if merge.problems:
             raise SeedError(file, merge.problems)
         merge.finish()
-        _flush(conn, merge, mark, actor, fresh_bulk)
+        _flush(conn, merge, mark, actor)
         if fresh and is_sqlite(conn.engine):
             search_index.sqlite_merge_all(conn)
 
