@@ -2,7 +2,9 @@
 
 Each test runs the real entry point with DATABASE_URL on a SQLite file of its
 own, whatever TEST_BACKEND says: what is tested here is the process boundary
-(exit codes, stdout/stderr, files touched), not the back end.
+(exit codes, stdout/stderr, files touched), not the back end. So they run in
+the SQLite run of `make test` only: the PostgreSQL run would repeat the same
+tests on the same SQLite files (26 s of it), and skips them, saying why.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ from app.config import ROOT, Settings
 from app.db import create_db_engine
 from app.seed_schema import read_seed
 from app.startup import prepare_database
-from tests.conftest import SEED_FILE
+from tests.conftest import BACKEND, SEED_FILE
+
+SQLITE_ONLY = pytest.mark.skipif(
+    BACKEND != "sqlite", reason="the command line on SQLite files, whatever the back end: in the SQLite run"
+)
+pytestmark = SQLITE_ONLY
 
 RAW_SEED: dict[str, Any] = json.loads(SEED_FILE.read_bytes())
 SEED_ARG = "data/seed.json"  # relative to ROOT, the working directory of every run

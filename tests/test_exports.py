@@ -29,6 +29,7 @@ from app.models import Directive, Meeting
 from app.seed_schema import SeedError, SeedFile, parse_seed, read_seed, validate_references
 from app.seeding import COLLECTIONS, create_schema, load_seed
 from tests.conftest import SEED_FILE, drop_settings_schema, make_settings, problem_of
+from tests.test_cli import SQLITE_ONLY
 
 RAW_SEED: dict[str, Any] = json.loads(SEED_FILE.read_bytes())
 MEETING_SLUG = RAW_SEED["meetings"][0]["slug"]
@@ -530,6 +531,7 @@ class TestMergeLoad:
 # --- the command line (SQLite files, as tests/test_cli.py) ----------------------------------------
 
 
+@SQLITE_ONLY
 class TestCommandLine:
     def test_export_seed_cli(self, tmp_path: Path) -> None:
         from tests.test_cli import SEED_ARG, run_app

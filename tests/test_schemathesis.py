@@ -1,13 +1,18 @@
 """Property-based tests generated from the app's own OpenAPI document (Schemathesis).
 
-Every operation is called in the examples, coverage and fuzzing phases, with
-schema-valid and schema-violating data, against a freshly seeded database, and
-every response goes through all of Schemathesis's checks: no server error,
+Every read operation is called in the examples, coverage and fuzzing phases,
+with schema-valid and schema-violating data, against a freshly seeded database,
+and every response goes through all of Schemathesis's checks: no server error,
 status code, content type, headers and body conforming to the document, valid
 data accepted, invalid data rejected, 405 with an Allow header for other methods.
 
-The write operations run a second time with a real write-scoped key, on a
-database of their own that the cases change as they go.
+The write operations run the same phases and checks with a real write-scoped
+key, on a database of their own that the cases change as they go; and once
+more without a key, in the examples and fuzzing phases only: the answer is then
+the documented 401 whatever the request (400 or 422 if its body cannot be read),
+and the coverage phase's hundreds of bodies per operation would only be refused
+the same way (about 80 s of each run of the suite, for nothing that the key's
+own check, `ignored_auth`, does not already send).
 
 Below them, regression tests for what these runs (and the NUL and overflow cases
 they pointed at) found.
@@ -51,15 +56,28 @@ async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await app(scope, receive, send)
 
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", asgi_app)
-schema.config.checks.update(included_check_names=["all"])
-schema.config.generation.update(modes=list(schemathesis.GenerationMode))
-schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
-# A change or delete without If-Match is answered 428 Precondition Required (RFC 6585).
-schema.config.checks.missing_required_header.expected_statuses = [
-    *schema.config.checks.missing_required_header.expected_statuses,
-    "428",
-]
+WRITE_METHODS = ["POST", "PATCH", "DELETE"]
+
+
+def api_schema(phases: list[str]) -> Any:
+    """The app's OpenAPI document with every check on, in both generation modes, in `phases`
+    (a configuration of its own: the phases are the schema's, not the test's)."""
+    loaded = schemathesis.openapi.from_asgi("/openapi.json", asgi_app)
+    loaded.config.checks.update(included_check_names=["all"])
+    loaded.config.generation.update(modes=list(schemathesis.GenerationMode))
+    loaded.config.phases.update(phases=phases)
+    # A change or delete without If-Match is answered 428 Precondition Required (RFC 6585).
+    loaded.config.checks.missing_required_header.expected_statuses = [
+        *loaded.config.checks.missing_required_header.expected_statuses,
+        "428",
+    ]
+    return loaded
+
+
+schema = api_schema(["examples", "coverage", "fuzzing"])
+reads = schema.exclude(method=WRITE_METHODS)
+writes = schema.include(method=WRITE_METHODS)
+writes_without_a_key = api_schema(["examples", "fuzzing"]).include(method=WRITE_METHODS)
 
 
 @pytest.fixture(scope="module")
@@ -100,11 +118,11 @@ def issued_cursor(case: schemathesis.Case) -> str | None:
 
 
 @pytest.mark.usefixtures("seeded_app")
-@schema.parametrize()
+@reads.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api(case: schemathesis.Case) -> None:
     # Generated keys fail authentication: without this, the failure limiter would
-    # answer every write after the first few with 429 (tests/test_auth.py tests it).
+    # answer every request after the first few with 429 (tests/test_auth.py tests it).
     limiter.reset()
     # A cursor is opaque: only the ones the API issued are valid, and any other is
     # rightly a 422 (documented). In schema-valid cases, send one the API issued for
@@ -119,7 +137,20 @@ def test_api(case: schemathesis.Case) -> None:
     case.call_and_validate()
 
 
-writes = schema.include(method=["POST", "PATCH", "DELETE"])
+@pytest.mark.usefixtures("seeded_app")
+@writes_without_a_key.parametrize()
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_writes_without_a_key(case: schemathesis.Case) -> None:
+    limiter.reset()  # as in test_api: else 429 after the first few failed authentications
+    response = case.call_and_validate()
+    # A body that cannot be read is refused before the key is looked at: 400, or 422 if it is
+    # not JSON; any other request, 401.
+    if response.status_code == 400:
+        assert response.json()["detail"] == "There was an error parsing the body", response.text
+    elif response.status_code == 422:
+        assert {p["type"] for p in response.json()["invalid_params"]} == {"json_invalid"}, response.text
+    else:
+        assert response.status_code == 401, response.text
 
 
 @pytest.fixture(scope="module")
@@ -216,8 +247,15 @@ def test_api_writes(case: schemathesis.Case, writer_headers: dict[str, str]) -> 
     )
 
 
-def test_every_check_is_on() -> None:
-    checks = schema.config.checks
+@pytest.mark.parametrize(
+    ("configured", "phases"),
+    [(schema, {"examples", "coverage", "fuzzing"}), (writes_without_a_key, {"examples", "fuzzing"})],
+    ids=["reads-and-writes", "writes-without-a-key"],
+)
+def test_every_check_is_on(configured: Any, phases: set[str]) -> None:
+    enabled = {p for p in ("examples", "coverage", "fuzzing") if getattr(configured.config.phases, p).enabled}
+    assert enabled == phases
+    checks = configured.config.checks
     for name in (
         "not_a_server_error",
         "status_code_conformance",
