@@ -26,6 +26,11 @@ from tests.databases import Template, close_postgres_run, database_key, new_sche
 
 BACKEND = os.environ.get("TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Tests that run the command line on SQLite files whatever TEST_BACKEND says (tests/test_cli.py):
+# the PostgreSQL run would repeat them as they are, and skips them instead, saying why.
+SQLITE_ONLY = pytest.mark.skipif(
+    BACKEND != "sqlite", reason="the command line on SQLite files, whatever the back end: in the SQLite run"
+)
 SEED_FILE = ROOT / "data" / "seed.json"
 # The report the seed comes from: the project's copy under ../shared/source, and the repository's
 # own (data/source), so that a clone anywhere runs the provenance tests (test_seed checks the two match).

@@ -25,11 +25,8 @@ from app.config import ROOT, Settings
 from app.db import create_db_engine
 from app.seed_schema import read_seed
 from app.startup import prepare_database
-from tests.conftest import BACKEND, SEED_FILE
+from tests.conftest import SEED_FILE, SQLITE_ONLY
 
-SQLITE_ONLY = pytest.mark.skipif(
-    BACKEND != "sqlite", reason="the command line on SQLite files, whatever the back end: in the SQLite run"
-)
 pytestmark = SQLITE_ONLY
 
 RAW_SEED: dict[str, Any] = json.loads(SEED_FILE.read_bytes())

@@ -28,8 +28,7 @@ from app.main import app as api
 from app.models import Directive, Meeting
 from app.seed_schema import SeedError, SeedFile, parse_seed, read_seed, validate_references
 from app.seeding import COLLECTIONS, create_schema, load_seed
-from tests.conftest import SEED_FILE, drop_settings_schema, make_settings, problem_of
-from tests.test_cli import SQLITE_ONLY
+from tests.conftest import SEED_FILE, SQLITE_ONLY, drop_settings_schema, make_settings, problem_of
 
 RAW_SEED: dict[str, Any] = json.loads(SEED_FILE.read_bytes())
 MEETING_SLUG = RAW_SEED["meetings"][0]["slug"]
