@@ -134,15 +134,22 @@ def sort_param(resource: Resource) -> Any:
     )
 
 
-# The compiled SQL of list pages: (page, count) per resource, filter names, sort and cursor or not.
+# The compiled SQL of list pages: (page, count) per back end, resource, filter names, sort and
+# cursor or not (the back end too: a filter's clause may be its own, as ?q='s is).
 _PAGE_SQL: dict[tuple[Any, ...], tuple[RawQuery, RawQuery]] = {}
 _PAGE_SQL_MAX = 4096  # combinations of filters and sorts a deployment uses: few; bounded all the same
 
 
 def _page_queries(
-    resource: Resource, where: Filters, sort_str: str, keys: list[SortKey], descs: list[bool], after: bool
+    dialect_name: str,
+    resource: Resource,
+    where: Filters,
+    sort_str: str,
+    keys: list[SortKey],
+    descs: list[bool],
+    after: bool,
 ) -> tuple[RawQuery, RawQuery]:
-    cache_key = (id(resource), where.key(), sort_str, after)
+    cache_key = (dialect_name, id(resource), where.key(), sort_str, after)
     hit = _PAGE_SQL.get(cache_key)
     if hit is not None:
         return hit
@@ -188,7 +195,7 @@ def list_page(
     keys = [resource.sorting.keys[n] for n, _ in resolved]
     descs = [d for _, d in resolved]
     after = decode_cursor(cursor, sort_str, keys) if cursor else None
-    page, count = _page_queries(resource, where, sort_str, keys, descs, after is not None)
+    page, count = _page_queries(dialect.name, resource, where, sort_str, keys, descs, after is not None)
     values = where.values()
     filters = dict(values)
     if after is not None:
