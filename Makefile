@@ -27,8 +27,10 @@ run: install
 
 # `make test` runs the suite on each back end of BACKENDS, side by side: SQLite,
 # and PostgreSQL at TEST_POSTGRES_URL when it answers there (else it says
-# SKIPPED). It fails if any run fails, or collects no test (pytest's exit 5).
-# SERIAL=1 runs them one after the other. See scripts/test-backends.
+# SKIPPED); beside them, Schemathesis's generated tests in a run of their own,
+# each case sent to every back end that answers. It fails if any run fails, or
+# collects no test (pytest's exit 5). SERIAL=1 runs them one after the other.
+# See scripts/test-backends.
 BACKENDS ?= sqlite postgresql
 PYTEST_ARGS ?= -q
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test

@@ -51,9 +51,9 @@ def seed() -> SeedFile:
     return read_seed(SEED_FILE)
 
 
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    """Settings for a brand-new, empty database of the back end under test."""
-    if BACKEND == "postgresql":
+def make_settings(tmp_path: Path, backend: str = BACKEND, **overrides: object) -> Settings:
+    """Settings for a brand-new, empty database of the back end under test (or of `backend`)."""
+    if backend == "postgresql":
         run = postgres_run(POSTGRES_URL)
         schema = new_schema_name()
         run.create_schema(schema)

@@ -1,5 +1,12 @@
 """Property-based tests generated from the app's own OpenAPI document (Schemathesis).
 
+Each generated case is sent to every back end of SCHEMATHESIS_BACKENDS (default:
+TEST_BACKEND's), one after the other, each with its own database: generating the
+cases is most of these tests' cost (about three quarters), and it is paid once
+for all the back ends. `make test` runs this module in a run of its own, against
+SQLite and PostgreSQL, beside the two runs of the rest of the suite
+(scripts/test-backends).
+
 Every read operation is called in the examples, coverage and fuzzing phases,
 with schema-valid and schema-violating data, against a freshly seeded database,
 and every response goes through all of Schemathesis's checks: no server error,
@@ -15,14 +22,14 @@ the same way (they took about 80 s of each run of the suite). That a write needs
 its key is also checked with the key: `ignored_auth` sends a write that succeeded
 again without a key and with a wrong one.
 
-Below them, regression tests for what these runs (and the NUL and overflow cases
-they pointed at) found.
+The regression tests for what these runs found are in tests/test_api_regressions.py,
+which every back end's run runs.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import contextlib
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +37,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 from sqlalchemy import Engine
@@ -39,7 +45,10 @@ from app.auth import limiter
 from app.db import create_db_engine, get_engine
 from app.main import app
 from app.startup import prepare_database
-from tests.conftest import drop_settings_schema, make_settings, problem_of, write_key
+from tests.conftest import BACKEND, drop_settings_schema, make_settings, write_key
+
+# The back ends every generated case is sent to.
+BACKENDS = os.environ.get("SCHEMATHESIS_BACKENDS", BACKEND).split()
 
 
 async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -81,24 +90,39 @@ writes = schema.include(method=WRITE_METHODS)
 writes_without_a_key = api_schema(["examples", "fuzzing"]).include(method=WRITE_METHODS)
 
 
-@pytest.fixture(scope="module")
-def seeded_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """One seeded database for the module: the API only reads."""
-    s = make_settings(Path(tmp_path_factory.mktemp("schemathesis")))
-    engine = create_db_engine(s)
+def seeded_engines(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[dict[str, Engine]]:
+    """A seeded database on each back end of BACKENDS, by back end."""
+    engines: dict[str, Engine] = {}
+    made = []
     try:
-        prepare_database(engine, s)
-        yield engine
+        for backend in BACKENDS:
+            s = make_settings(Path(tmp_path_factory.mktemp(f"{name}-{backend}")), backend=backend)
+            made.append(s)
+            engines[backend] = create_db_engine(s)
+            prepare_database(engines[backend], s)
+        yield engines
     finally:
-        engine.dispose()
-        drop_settings_schema(s)
+        for engine in engines.values():
+            engine.dispose()
+        for s in made:
+            drop_settings_schema(s)
 
 
-@pytest.fixture
-def seeded_app(seeded_engine: Engine) -> Iterator[None]:
-    app.dependency_overrides[get_engine] = lambda: seeded_engine
+@pytest.fixture(scope="module")
+def read_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
+    """One seeded database per back end for the module's reads: the API only reads."""
+    yield from seeded_engines(tmp_path_factory, "schemathesis")
+
+
+@contextlib.contextmanager
+def serving(backend: str, engine: Engine) -> Iterator[None]:
+    """The app on `engine`; a failure says which back end it was on."""
+    app.dependency_overrides[get_engine] = lambda: engine
     try:
         yield
+    except BaseException as exc:
+        exc.add_note(f"back end: {backend}")
+        raise
     finally:
         app.dependency_overrides.pop(get_engine, None)
 
@@ -118,67 +142,56 @@ def issued_cursor(case: schemathesis.Case) -> str | None:
     return cursor
 
 
-@pytest.mark.usefixtures("seeded_app")
 @reads.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api(case: schemathesis.Case) -> None:
-    # Generated keys fail authentication: without this, the failure limiter would
-    # answer every request after the first few with 429 (tests/test_auth.py tests it).
-    limiter.reset()
-    # A cursor is opaque: only the ones the API issued are valid, and any other is
-    # rightly a 422 (documented). In schema-valid cases, send one the API issued for
-    # the same query in place of the generated string, so that no check is turned off.
+def test_api(case: schemathesis.Case, read_engines: dict[str, Engine]) -> None:
     positive = case.meta is None or not case.meta.generation.mode.is_negative
-    if positive and case.query and case.query.get("cursor") is not None:
-        cursor = issued_cursor(case)
-        if cursor is None:
-            del case.query["cursor"]
-        else:
-            case.query["cursor"] = cursor
-    case.call_and_validate()
+    query = case.query
+    for backend, engine in read_engines.items():
+        with serving(backend, engine):
+            # Generated keys fail authentication: without this, the failure limiter would
+            # answer every request after the first few with 429 (tests/test_auth.py tests it).
+            limiter.reset()
+            # A cursor is opaque: only the ones the API issued are valid, and any other is
+            # rightly a 422 (documented). In schema-valid cases, send one the API issued for
+            # the same query in place of the generated string, so that no check is turned off.
+            case.query = query
+            if positive and query and query.get("cursor") is not None:
+                cursor = issued_cursor(case)
+                case.query = {k: v for k, v in query.items() if k != "cursor"}
+                if cursor is not None:
+                    case.query["cursor"] = cursor
+            case.call_and_validate()
 
 
-@pytest.mark.usefixtures("seeded_app")
 @writes_without_a_key.parametrize()
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_writes_without_a_key(case: schemathesis.Case) -> None:
-    limiter.reset()  # as in test_api: else 429 after the first few failed authentications
-    response = case.call_and_validate()
-    # A body that cannot be read is refused before the key is looked at: 400, or 422 if it is
-    # not JSON; any other request, 401.
-    if response.status_code == 400:
-        assert response.json()["detail"] == "There was an error parsing the body", response.text
-    elif response.status_code == 422:
-        assert {p["type"] for p in response.json()["invalid_params"]} == {"json_invalid"}, response.text
-    else:
-        assert response.status_code == 401, response.text
+def test_api_writes_without_a_key(case: schemathesis.Case, read_engines: dict[str, Engine]) -> None:
+    for backend, engine in read_engines.items():
+        with serving(backend, engine):
+            limiter.reset()  # as in test_api: else 429 after the first few failed authentications
+            response = case.call_and_validate()
+            # A body that cannot be read is refused before the key is looked at: 400, or 422 if
+            # it is not JSON; any other request, 401.
+            if response.status_code == 400:
+                assert response.json()["detail"] == "There was an error parsing the body", response.text
+            elif response.status_code == 422:
+                invalid = {p["type"] for p in response.json()["invalid_params"]}
+                assert invalid == {"json_invalid"}, response.text
+            else:
+                assert response.status_code == 401, response.text
 
 
 @pytest.fixture(scope="module")
-def writable_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A seeded database for the write run: the cases change it as they go."""
-    s = make_settings(Path(tmp_path_factory.mktemp("schemathesis-writes")))
-    engine = create_db_engine(s)
-    try:
-        prepare_database(engine, s)
-        yield engine
-    finally:
-        engine.dispose()
-        drop_settings_schema(s)
+def writable_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
+    """A seeded database per back end for the write run: the cases change them as they go."""
+    yield from seeded_engines(tmp_path_factory, "schemathesis-writes")
 
 
 @pytest.fixture(scope="module")
-def writer_headers(writable_engine: Engine) -> dict[str, str]:
-    return write_key(writable_engine, "schemathesis")
-
-
-@pytest.fixture
-def writable_app(writable_engine: Engine) -> Iterator[None]:
-    app.dependency_overrides[get_engine] = lambda: writable_engine
-    try:
-        yield
-    finally:
-        app.dependency_overrides.pop(get_engine, None)
+def writer_headers(writable_engines: dict[str, Engine]) -> dict[str, dict[str, str]]:
+    """A write-scoped key's headers, by back end."""
+    return {backend: write_key(engine, "schemathesis") for backend, engine in writable_engines.items()}
 
 
 # What a write checks that a JSON Schema cannot say: that a referenced record
@@ -224,28 +237,33 @@ def current_etag(case: schemathesis.Case, headers: dict[str, str]) -> str | None
     return values[0] if values else None
 
 
-@pytest.mark.usefixtures("writable_app")
 @writes.parametrize()
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_writes(case: schemathesis.Case, writer_headers: dict[str, str]) -> None:
+def test_api_writes(
+    case: schemathesis.Case, writable_engines: dict[str, Engine], writer_headers: dict[str, dict[str, str]]
+) -> None:
     # The write routes with a real write-scoped key. Schema-valid cases send what
     # a client sends: the record's current ETag in If-Match (not a generated one,
     # which is rightly a 412), and a new Idempotency-Key for each new request (a
     # generated one reused with another body is rightly a 422), so that the write
     # itself is exercised.
-    limiter.reset()
     positive = case.meta is None or not case.meta.generation.mode.is_negative
-    if positive and case.method in {"PATCH", "DELETE"}:
-        etag = current_etag(case, writer_headers)
-        if etag is not None:
-            case.headers = {**(case.headers or {}), "If-Match": etag}
-    if positive and case.headers and "Idempotency-Key" in case.headers:
-        case.headers["Idempotency-Key"] = uuid.uuid4().hex
-    case.call_and_validate(
-        headers=writer_headers,
-        excluded_checks=[positive_data_acceptance],
-        additional_checks=[accepts_valid_writes],
-    )
+    headers = case.headers
+    for backend, engine in writable_engines.items():
+        with serving(backend, engine):
+            limiter.reset()
+            case.headers = dict(headers) if headers is not None else None
+            if positive and case.method in {"PATCH", "DELETE"}:
+                etag = current_etag(case, writer_headers[backend])
+                if etag is not None:
+                    case.headers = {**(case.headers or {}), "If-Match": etag}
+            if positive and case.headers and "Idempotency-Key" in case.headers:
+                case.headers["Idempotency-Key"] = uuid.uuid4().hex
+            case.call_and_validate(
+                headers=writer_headers[backend],
+                excluded_checks=[positive_data_acceptance],
+                additional_checks=[accepts_valid_writes],
+            )
 
 
 @pytest.mark.parametrize(
@@ -273,117 +291,3 @@ def test_every_check_is_on(configured: Any, phases: set[str]) -> None:
         "ignored_auth",
     ):
         assert getattr(checks, name).enabled, name
-
-
-def cursor_of(data: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-
-
-class TestRegressions:
-    def test_nested_collection_sort(self, client: TestClient) -> None:
-        # The sort of /meetings/{ref}/... could not be resolved: a 500 on every
-        # request, and no OpenAPI document at all.
-        r = client.get("/api/v1/meetings/1/participants", params={"sort": "-id", "limit": 2})
-        assert r.status_code == 200
-        assert [p["id"] for p in r.json()["items"]] == [5, 4]
-
-    @pytest.mark.parametrize("day", ["0", "1521504000", "2018-03-20T00:00:00", "20180320"])
-    def test_dates_are_iso_days_only(self, client: TestClient, day: str) -> None:
-        # format: date is YYYY-MM-DD; pydantic also took a Unix timestamp.
-        r = client.get("/api/v1/findings", params={"date_to": day})
-        assert r.status_code == 422
-        assert problem_of(r)["invalid_params"][0]["name"] == "query.date_to"
-
-    def test_a_key_given_twice_breaks_the_documented_sort_pattern(self, client: TestClient) -> None:
-        # The pattern took repeated keys, which the API rightly refuses.
-        assert client.get("/api/v1/meetings", params={"sort": "-date,title,id"}).status_code == 200
-        r = client.get("/api/v1/meetings", params={"sort": "date,-date"})
-        assert r.status_code == 422
-        assert problem_of(r)["invalid_params"][0]["type"] == "string_pattern_mismatch"
-
-    @pytest.mark.parametrize("path", ["/api/v1/search", "/api/v1/directives"])
-    @pytest.mark.parametrize("q", ["!!!", ";", "中文"])
-    def test_a_query_without_letters_breaks_the_documented_pattern(
-        self, client: TestClient, path: str, q: str
-    ) -> None:
-        r = client.get(path, params={"q": q})
-        assert r.status_code == 422
-        assert problem_of(r)["invalid_params"][0]["name"] == "query.q"
-
-    def test_name_with_nul_matches_nobody(self, client: TestClient) -> None:
-        # PostgreSQL refuses NUL in a text parameter: this was a 500 there.
-        r = client.get("/api/v1/people", params={"name": "h\x00o"})
-        assert r.status_code == 200
-        assert r.json() == {"items": [], "total": 0, "next_cursor": None}
-
-    @pytest.mark.parametrize(
-        ("path", "sort", "cursor"),
-        [
-            ("/api/v1/people", None, {"s": "full_name,id", "v": ["a\x00", 1]}),
-            ("/api/v1/meetings", "title", {"s": "title,id", "v": ["a\x00", 1]}),
-            ("/api/v1/directives", None, {"s": "id", "v": [10**30]}),
-            ("/api/v1/directives", None, {"s": "id", "v": [-(10**30)]}),
-        ],
-    )
-    def test_forged_cursor_is_rejected(
-        self, client: TestClient, path: str, sort: str | None, cursor: object
-    ) -> None:
-        # Values no back end takes as a parameter: a 500 before.
-        params = {"cursor": cursor_of(cursor), **({"sort": sort} if sort else {})}
-        r = client.get(path, params=params)
-        assert r.status_code == 422
-        assert problem_of(r)["invalid_params"][0]["name"] == "query.cursor"
-
-    @pytest.mark.parametrize("method", ["OPTIONS", "PUT", "HEAD"])
-    def test_allow_lists_every_method_of_the_path(self, method: str) -> None:
-        # 405 listed only the methods of the first route Starlette matched:
-        # `Allow: GET` on /api/v1/meetings, which POST also answers.
-        document = app.openapi()
-        client = TestClient(app, raise_server_exceptions=False)
-        checked = 0
-        for path, item in document["paths"].items():
-            documented = {m.upper() for m in item}
-            if method in documented:
-                continue
-            r = client.request(method, path.replace("{ref}", "1"))
-            assert r.status_code == 405, path
-            if method != "HEAD":
-                problem_of(r)
-            assert set(r.headers["allow"].split(", ")) == documented, path
-            checked += 1
-        assert checked >= 20
-        # Listed where answered: Starlette's own route for the document answers HEAD.
-        r = client.put("/openapi.json")
-        assert r.status_code == 405
-        assert r.headers["allow"] == "GET, HEAD"
-        assert client.head("/openapi.json").status_code == 200
-
-    @pytest.mark.parametrize("path", ["/api/v1/people", "/api/v1/meetings/1"])
-    def test_a_body_that_is_not_utf8_is_a_documented_400(self, path: str) -> None:
-        # FastAPI answers 400 for a body it cannot decode; the writes documented no 400.
-        client = TestClient(app, raise_server_exceptions=False)
-        method = "POST" if path.endswith("people") else "PATCH"
-        r = client.request(method, path, content=b"\xc3\x28", headers={"Content-Type": "application/json"})
-        assert r.status_code == 400
-        problem_of(r)
-        template = path if method == "POST" else "/api/v1/meetings/{ref}"
-        assert "400" in app.openapi()["paths"][template][method.lower()]["responses"]
-
-    @pytest.mark.parametrize(
-        ("path", "method", "body", "field"),
-        [
-            ("/api/v1/meetings/1", "PATCH", {"starts_at": 1_700_000_000}, "body.starts_at"),
-            ("/api/v1/meetings/1", "PATCH", {"date": 20180320}, "body.date"),
-            ("/api/v1/directives/1", "PATCH", {"due_date": 0}, "body.due_date"),
-            ("/api/v1/documents/1", "PATCH", {"issued_on": 1.5}, "body.issued_on"),
-        ],
-    )
-    def test_a_number_is_no_date(
-        self, client: TestClient, auth: dict[str, str], path: str, method: str, body: object, field: str
-    ) -> None:
-        # The write run found pydantic taking a number as seconds since 1970 (a 201 for a
-        # starts_at of 1969): the schema offers ISO 8601 text only.
-        etag = client.get(path).headers["etag"]
-        r = client.request(method, path, json=body, headers={**auth, "If-Match": etag})
-        assert r.status_code == 422
-        assert problem_of(r)["invalid_params"][0]["name"] == field
