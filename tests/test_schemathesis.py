@@ -6,7 +6,7 @@ cases is most of these tests' cost (about three quarters), and it is paid once
 for all the back ends. `make test` runs this module in a run of its own, against
 SQLite and PostgreSQL, beside the two runs of the rest of the suite
 (scripts/test-backends). The back ends, seeded alike, must also answer each read
-alike: the same status, and for a list the same total.
+alike: the same status, and for a list the same total and the same page.
 
 Every read operation is called in the examples, coverage and fuzzing phases,
 with schema-valid and schema-violating data, against a freshly seeded database,
@@ -144,9 +144,10 @@ def issued_cursor(case: schemathesis.Case) -> str | None:
 
 
 def agreed(case: schemathesis.Case, response: Any) -> tuple[Any, ...]:
-    """What every back end must answer alike, from the same data: the status, and a list's
-    total (the same records match a filter or a search on each). Not with `updated_since`:
-    each back end's database was seeded at its own moment."""
+    """What every back end must answer alike, from the same data: the status; a list's total
+    (the same records match a filter or a search on each); and but for search (ranked by each
+    back end's own score), the records of the page in their order (keys sort alike). Only the
+    status with `updated_since`: each back end's database was seeded at its own moment."""
     if case.query and "updated_since" in case.query:
         return (response.status_code,)
     total = None
@@ -154,6 +155,9 @@ def agreed(case: schemathesis.Case, response: Any) -> tuple[Any, ...]:
     if response.status_code == 200 and media_type.startswith("application/json"):
         body = response.json()
         total = body.get("total") if isinstance(body, dict) else None
+        if isinstance(body, dict) and "items" in body and "search" not in case.formatted_path:
+            ids = tuple(i.get("id", i.get("seq")) if isinstance(i, dict) else None for i in body["items"])
+            return response.status_code, total, ids
     return response.status_code, total
 
 
