@@ -14,6 +14,8 @@ from sqlalchemy import Engine, event
 from app import clock, fastread
 from app import openapi_docs as docs
 from app.models.examples import STATS
+from app.models.links import folded_words
+from app.text import fold
 from tests.conftest import BACKEND, problem_of
 from tests.test_writes import NEW_MEETING, new_directive
 
@@ -696,9 +698,95 @@ class TestStats:
             client.get("/api/v1/stats", params={"meeting_id": late["id"]}).json()["totals"]["meetings"] == 1
         )
 
+    def assign_many(self, client: TestClient, auth: dict[str, str], *, people: bool = True) -> None:
+        """Ties and unequal counts over the seed's four organizations (a directive each): three
+        more organizations with two directives each, whose folded names sort differently by code
+        point ('b' < 't' < 'æ') and by a language's collation ('æ' < 'b' < 't'), and people in two
+        roles."""
+        for organization in ("ban æ", "ban b", "ban t"):
+            for directive in (1, 2):
+                r = client.post(
+                    f"/api/v1/directives/{directive}/assignees",
+                    json={"role": "lead", "organization": organization},
+                    headers=auth,
+                )
+                assert r.status_code == 201, r.text
+        if not people:
+            return
+        for directive, person, role in (
+            (1, 3, "lead"),
+            (2, 3, "lead"),
+            (3, 3, "lead"),
+            (4, 3, "coordinating"),
+            (5, 2, "lead"),
+        ):
+            r = client.post(
+                f"/api/v1/directives/{directive}/assignees",
+                json={"role": role, "person_id": person},
+                headers=auth,
+            )
+            assert r.status_code == 201, r.text
+
+    def test_read_stats_assignee_limit_keeps_the_first(
+        self, client: TestClient, auth: dict[str, str]
+    ) -> None:
+        self.assign_many(client, auth)
+        r = client.get("/api/v1/stats", params={"assignee_limit": 1000})
+        assert r.status_code == 200
+        every = r.json()["directives_by_assignee"]
+        assert r.json()["directives_by_assignee_total"] == len(every) == 10
+
+        # most directives first, then by the folded name /stats groups by (an organization's
+        # words, a person's name) in code-point order, by role, and by person
+        def key(a: dict[str, Any]) -> tuple[Any, ...]:
+            folded = fold(a["name"]) if a["person_id"] else folded_words(a["name"])
+            return (-a["directives"], folded, a["role"], a["person_id"] or 0)
+
+        assert every == sorted(every, key=key)
+        assert [(a["name"], a["directives"]) for a in every[:4]] == [
+            ("Trần Ngọc Tam", 3),
+            ("ban b", 2),
+            ("ban t", 2),
+            ("ban æ", 2),
+        ]
+        for limit in range(1, len(every) + 1):
+            r = client.get("/api/v1/stats", params={"assignee_limit": limit})
+            assert r.status_code == 200
+            assert r.json()["directives_by_assignee"] == every[:limit]
+            assert r.json()["directives_by_assignee_total"] == 10
+        assert client.get("/api/v1/stats").json()["directives_by_assignee"] == every  # default: 100
+
+    @pytest.mark.skipif(BACKEND != "postgresql", reason="a column collation of PostgreSQL's")
+    def test_read_stats_assignee_order_is_code_points_whatever_the_collation(
+        self, client: TestClient, auth: dict[str, str], engine: Engine
+    ) -> None:
+        """The pairs are ranked in SQL, each query cut at `assignee_limit`: the cut must fall where
+        Python's order puts it, whatever the database's collation. Here the folded names' columns
+        sort by ICU's English rules, for which 'æ' < 'b' < 't': cut in the middle of the three
+        organizations tied at two directives (the most), the first of them is still 'ban b'."""
+        with engine.begin() as conn:
+            for table, column, size in (
+                ("directive_assignee", "organization_folded", 2000),
+                ("person", "name_folded", 500),
+            ):
+                conn.exec_driver_sql(
+                    f'ALTER TABLE {table} ALTER COLUMN {column} TYPE varchar({size}) COLLATE "en-US-x-icu"'
+                )
+            assert conn.exec_driver_sql("SELECT 'ban æ' < 'ban b' COLLATE \"en-US-x-icu\"").scalar_one()
+        self.assign_many(client, auth, people=False)
+        for limit, names in ((1, ["ban b"]), (2, ["ban b", "ban t"])):
+            r = client.get("/api/v1/stats", params={"assignee_limit": limit})
+            assert r.status_code == 200
+            assert [a["name"] for a in r.json()["directives_by_assignee"]] == names
+
     @pytest.mark.parametrize(
         ("params", "field"),
-        [({"date_from": "1521504000"}, "query.date_from"), ({"meeting_id": "0"}, "query.meeting_id")],
+        [
+            ({"date_from": "1521504000"}, "query.date_from"),
+            ({"meeting_id": "0"}, "query.meeting_id"),
+            ({"assignee_limit": "0"}, "query.assignee_limit"),
+            ({"assignee_limit": "1001"}, "query.assignee_limit"),
+        ],
     )
     def test_read_stats_bad_filter_422(self, client: TestClient, params: dict[str, str], field: str) -> None:
         r = client.get("/api/v1/stats", params=params)

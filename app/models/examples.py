@@ -255,5 +255,6 @@ STATS: dict[str, Any] = {
             "directives": 1,
         },
     ],
+    "directives_by_assignee_total": 4,
     "meetings_by_month": [{"month": "2018-03", "meetings": 1}],
 }

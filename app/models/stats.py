@@ -45,6 +45,10 @@ class StatsPublic(BaseModel):
         "cancelled directives have none."
     )
     directives_by_assignee: list[AssigneeCount] = Field(
-        description="Most directives first, then by name and role."
+        description="The (assignee, role) pairs with the most directives, `assignee_limit` at most: "
+        "most directives first, then by name (folded) and role."
+    )
+    directives_by_assignee_total: int = Field(
+        description="(Assignee, role) pairs in all, those beyond `assignee_limit` included."
     )
     meetings_by_month: list[MonthCount] = Field(description="Months with meetings, oldest first.")
