@@ -51,6 +51,9 @@ class Directive(DirectiveBase, Timestamps, table=True):
         Index("ix_directive_meeting_id_id", "meeting_id", "id"),
         Index("ix_directive_issued_by_id", "issued_by", "id"),
         Index("ix_directive_status_id", "status", "id"),
+        # the columns of the follow-up category (app.resources.progress_column): ?progress= and
+        # /stats count from this index alone, not from the rows and their text
+        Index("ix_directive_status_due_date_done_on", "status", "due_date", "done_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -27,7 +27,16 @@ class DirectiveAssignee(Timestamps, table=True):
     __tablename__ = "directive_assignee"
     __table_args__ = (
         Index("ix_directive_assignee_directive_id_id", "directive_id", "id"),
-        Index("ix_directive_assignee_person_id", "person_id"),
+        # /stats groups by (organization, role) and (person, role), counting directives: from
+        # these indexes alone, already in group order (the person's is also the one by person_id)
+        Index("ix_directive_assignee_person_id_role", "person_id", "role", "directive_id"),
+        Index(
+            "ix_directive_assignee_organization_folded_role",
+            "organization_folded",
+            "role",
+            "directive_id",
+            "id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

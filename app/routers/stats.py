@@ -161,23 +161,28 @@ def read_stats(
             kind="organization", name=first[first_id], person_id=None, role=role, directives=n
         )
         counts.append(((-n, folded, role.value, 0), item))
+    # Grouped by person and role first, from their index alone, then joined to the people's names.
+    per_person = (
+        select(assignee_t.c.person_id, assignee_t.c.role, n_directives.label("n"))
+        .where(assignee_t.c.person_id.is_not(None), *assignees)
+        .group_by(assignee_t.c.person_id, assignee_t.c.role)
+        .subquery()
+    )
     people = session.execute(
         select(
-            assignee_t.c.person_id,
+            per_person.c.person_id,
             person_t.c.full_name,
             person_t.c.name_folded,
-            assignee_t.c.role,
-            n_directives,
+            per_person.c.role,
+            per_person.c.n,
             groups,
         )
-        .join(person_t, person_t.c.id == assignee_t.c.person_id)
-        .where(*assignees)
-        .group_by(assignee_t.c.person_id, person_t.c.full_name, person_t.c.name_folded, assignee_t.c.role)
+        .join(person_t, person_t.c.id == per_person.c.person_id)
         .order_by(
-            n_directives.desc(),
+            per_person.c.n.desc(),
             _text_order(session, person_t.c.name_folded),
-            _text_order(session, assignee_t.c.role),
-            assignee_t.c.person_id,
+            _text_order(session, per_person.c.role),
+            per_person.c.person_id,
         )
         .limit(assignee_limit)
     ).all()
