@@ -37,7 +37,7 @@ def _count(table: Any, where: Sequence[ColumnElement[bool]]) -> Any:
 
 def _text_order(session: Session, column: Any) -> Any:
     """`column` in code-point order, as Python sorts strings: SQLite's default (BINARY) does;
-    PostgreSQL's database collation may not (en_US puts case and punctuation elsewhere)."""
+    a PostgreSQL database's collation may not (ICU's en-US puts 'æ' before 'b')."""
     if session.get_bind().dialect.name == "postgresql":
         return column.collate("C")
     return column
