@@ -243,6 +243,32 @@ class TestAssignees:
         assert ids(client.get("/api/v1/directives", params={"assignee": "hoang yen"})) == [7]
         assert ids(client.get("/api/v1/directives", params={"assignee": "hoang yen", "role": "lead"})) == []
 
+    def test_list_directives_by_assignee_organization_or_person_once(
+        self, client: TestClient, auth: dict[str, str]
+    ) -> None:
+        """The words name the organization assigned to directive 1 ("từng cấp ủy, tổ chức đảng",
+        lead) and a person assigned to it too and to directive 5: each directive once, in either
+        role's filter through the organization or the person."""
+        p = client.post("/api/v1/people", json={"slug": "le-cap-uy", "full_name": "Lê Cấp Ủy"}, headers=auth)
+        assert p.status_code == 201
+        for directive, role in ((1, "coordinating"), (5, "lead")):
+            r = client.post(
+                f"/api/v1/directives/{directive}/assignees",
+                json={"role": role, "person_id": p.json()["id"]},
+                headers=auth,
+            )
+            assert r.status_code == 201, r.text
+        for params, expected in (
+            ({"assignee": "cap uy"}, [1, 5]),
+            ({"assignee": "cap uy", "role": "lead"}, [1, 5]),
+            ({"assignee": "cap uy", "role": "coordinating"}, [1]),
+            ({"assignee": "cap uy", "sort": "-id", "limit": 1}, [5]),
+        ):
+            r = client.get("/api/v1/directives", params=params)
+            assert r.status_code == 200
+            assert ids(r) == expected
+            assert r.json()["total"] == (2 if "limit" in params else len(expected))
+
     def test_read_meeting_include_directives_carries_assignees(self, client: TestClient) -> None:
         r = client.get("/api/v1/meetings/1", params={"include": "directives,shortcomings"})
         assert r.status_code == 200

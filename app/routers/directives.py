@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import Select, false, select
+from sqlalchemy import CompoundSelect, Select, false, select, union_all
 
 from app.db import EngineDep
 from app.deps import (
@@ -108,9 +108,10 @@ def read_directives(
         else:
             # The role is part of the filter's name (so of the cached SQL's key): three values.
             in_role = role
+            union = engine.dialect.name == "sqlite"
             where.add(
                 f"assignee_{in_role.value}" if in_role is not None else "assignee",
-                lambda p: directive_t.c.id.in_(_assigned(p, in_role)),
+                lambda p: directive_t.c.id.in_(_assigned(p, in_role, union=union)),
                 f"%{like_escape(words)}%",
             )
     elif role is not None:
@@ -133,16 +134,24 @@ def read_directives(
     )
 
 
-def _assigned(pattern: Any, role: AssigneeRole | None) -> Select[Any]:
+def _assigned(pattern: Any, role: AssigneeRole | None, *, union: bool) -> Select[Any] | CompoundSelect[Any]:
     """The ids of directives with an assignee (in `role`, if given) whose organization or person's
-    folded name matches the LIKE `pattern`."""
+    folded name matches the LIKE `pattern`.
+
+    `union`: those of the organizations, then those of the people, each read from its own index
+    of directive_assignee (organization_folded, role, ...; person_id, role, ...) rather than every
+    assignee row. On SQLite, with 1,000,000 directives and `uy ban`: the page 443 -> 155 ms, its
+    total 729 -> 303 ms. PostgreSQL counts faster that way too (929 -> 612 ms), but cuts the page
+    from its directives in id order with the OR, a semi-join that stops at the page's end (35 ms,
+    against 171 ms with the union): it keeps the OR."""
     named = select(person_t.c.id).where(person_t.c.name_folded.like(pattern, escape="\\"))
-    assigned = select(assignee_t.c.directive_id).where(
-        assignee_t.c.organization_folded.like(pattern, escape="\\") | assignee_t.c.person_id.in_(named)
-    )
-    if role is not None:
-        assigned = assigned.where(assignee_t.c.role == role.value)
-    return assigned
+    by_organization = assignee_t.c.organization_folded.like(pattern, escape="\\")
+    by_person = assignee_t.c.person_id.in_(named)
+    in_role = [assignee_t.c.role == role.value] if role is not None else []
+    ids = select(assignee_t.c.directive_id)
+    if union:
+        return union_all(ids.where(by_organization, *in_role), ids.where(by_person, *in_role))
+    return ids.where(by_organization | by_person, *in_role)
 
 
 @router.get("/{ref}", responses=READ, summary="Read one directive", response_model=DirectivePublic)
