@@ -30,9 +30,9 @@ class SearchDocument(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("type", "record_id"),
         Index("ix_search_document_meeting_id", "meeting_id"),
-        # What a filtered search on SQLite looks at for each match of the full-text index
-        # (app.search): a small index read instead of the row with its texts.
-        Index("ix_search_document_id_type_meeting_id", "id", "type", "meeting_id"),
+        # What a filtered search, and a ?q= filter, on SQLite look at for each match of the
+        # full-text index (app.search): a small index read instead of the row with its texts.
+        Index("ix_search_document_id_type_meeting_id_record_id", "id", "type", "meeting_id", "record_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
