@@ -76,8 +76,8 @@ def matching_record_ids(dialect: str, type_: str, query: Any) -> Select[Any]:
         # Each match's type and record id read from SQLITE_MATCH_INDEX, not from its row with its
         # texts, which SQLite would read by its id otherwise: with 1,000,000 directives,
         # /directives?q=triển khai (476,464 matches) counted its total in 589 -> 310 ms and cut
-        # its page in 460 -> 183 ms. SQLAlchemy writes no INDEXED BY: the FROM is text, and the
-        # columns are named by table (the table itself is then no FROM of its own).
+        # its page in 460 -> 183 ms. SQLAlchemy writes no INDEXED BY, so the FROM is text; the
+        # columns are text too, or SQLAlchemy would add search_document to the FROM a second time.
         found = text(
             f"search_fts JOIN search_document INDEXED BY {SQLITE_MATCH_INDEX} "
             "ON search_document.id = search_fts.rowid"
