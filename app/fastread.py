@@ -458,6 +458,9 @@ class Filter:
     name: str  # the parameter's name; with the value, part of the key of the cached SQL
     build: Callable[..., ColumnElement[bool]]  # (bindparam) -> clause, or () -> clause
     value: Any = _NO_VALUE
+    # A filter of several parameters (add_params): their names and values, in the order `build`
+    # takes their bind parameters; `name` is then the filter's alone.
+    params: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass
@@ -479,24 +482,35 @@ class Filters:
     def add_fixed(self, name: str, build: Callable[[], ColumnElement[bool]]) -> None:
         self.items.append(Filter(name, build))
 
+    def add_params(self, name: str, build: Callable[..., ColumnElement[bool]], **values: Any) -> None:
+        """One clause of several parameters (`build` takes their bind parameters in the order of
+        `values`, whose names are the parameters'): e.g. a range, as one condition."""
+        self.items.append(Filter(name, build, params=tuple(values.items())))
+
     def key(self) -> tuple[Any, ...]:
         """What the SQL depends on: each filter's name and the code that builds its clause (two
         routes may give the same name to different clauses)."""
         return tuple((f.name, getattr(f.build, "__code__", f.build)) for f in self.items)
 
     def clauses(self) -> list[ColumnElement[bool]]:
-        return [f.build() if f.value is _NO_VALUE else f.build(bindparam(f.name)) for f in self.items]
+        return [f.build(*(bindparam(name) for name, _ in self._params(f))) for f in self.items]
 
     def bound_clauses(self) -> list[ColumnElement[bool]]:
         """The clauses with their values bound (for statements run through SQLAlchemy; each
         parameter unique, so that clauses of several Filters can share a statement)."""
         return [
-            f.build() if f.value is _NO_VALUE else f.build(bindparam(f.name, f.value, unique=True))
+            f.build(*(bindparam(name, value, unique=True) for name, value in self._params(f)))
             for f in self.items
         ]
 
     def values(self) -> dict[str, Any]:
-        return {f.name: f.value for f in self.items if f.value is not _NO_VALUE}
+        return {name: value for f in self.items for name, value in self._params(f)}
+
+    @staticmethod
+    def _params(f: Filter) -> tuple[tuple[str, Any], ...]:
+        if f.params:
+            return f.params
+        return () if f.value is _NO_VALUE else ((f.name, f.value),)
 
 
 def json_response(body: bytes) -> Response:

@@ -196,6 +196,11 @@ class TestReadDirectives:
             ({"meeting_id": 2}, 0),
             ({"document_id": 5}, 10),
             ({"date_from": "2018-01-01", "date_to": "2018-12-31"}, 10),
+            ({"date_from": "2018-03-20", "date_to": "2018-03-20"}, 10),  # both bounds are in
+            ({"date_from": "2018-03-21", "date_to": "2018-12-31"}, 0),
+            ({"date_from": "2018-01-01", "date_to": "2018-03-19"}, 0),
+            ({"date_from": "2018-12-31", "date_to": "2018-01-01"}, 0),
+            ({"date_from": "2018-03-20"}, 10),
             ({"date_to": "2018-03-19"}, 0),
             ({"q": "hop nhat van phong"}, 1),
             ({"q": "huyen", "status": "open"}, 4),
@@ -204,6 +209,21 @@ class TestReadDirectives:
             r = client.get("/api/v1/directives", params=params)
             assert r.status_code == 200, params
             assert r.json()["total"] == expected, params
+
+    def test_read_directives_date_range_pages(self, client: TestClient) -> None:
+        """Both bounds of a date range are one condition of the page's SQL and of its total
+        (app.routers.filters): walked page by page, with the cursor's parameters beside theirs."""
+        seen: list[int] = []
+        params: dict[str, Any] = {"date_from": "2018-03-01", "date_to": "2018-03-31", "limit": 4}
+        while True:
+            r = client.get("/api/v1/directives", params=params)
+            assert r.status_code == 200
+            assert r.json()["total"] == 10
+            seen += [d["id"] for d in r.json()["items"]]
+            if r.json()["next_cursor"] is None:
+                break
+            params["cursor"] = r.json()["next_cursor"]
+        assert seen == list(range(1, 11))
 
     def test_read_directives_addressees(self, client: TestClient) -> None:
         r = client.get("/api/v1/directives/ben-tre-2018-03-20-nq18-19-ke-hoach-cap-xa-phuong")

@@ -718,6 +718,10 @@ class TestStats:
         }
         assert only["directives_by_assignee"] == []
         assert [x["month"] for x in only["meetings_by_month"]] == ["2030-01", "2030-02"]
+        january = client.get("/api/v1/stats", params={"date_from": "2030-01-01", "date_to": "2030-01-31"})
+        assert january.status_code == 200
+        assert january.json()["totals"]["meetings"] == 1
+        assert january.json()["meetings_by_month"] == [{"month": "2030-01", "meetings": 1}]
         first = client.get("/api/v1/stats", params={"meeting_id": 1, "date_to": "2018-12-31"}).json()
         assert first["totals"]["directives"] == 13
         assert first["totals"]["assignees"] == 8
