@@ -119,6 +119,7 @@ async def main_async(args: argparse.Namespace) -> int:
         # what grows with the database: counts over whole collections (use a small --n at scale)
         "stats": ["/api/v1/stats"],
         "stats date range": ["/api/v1/stats?date_from=2020-01-01&date_to=2020-03-01"],
+        "directives date range": ["/api/v1/directives?date_from=2020-01-01&date_to=2020-03-01"],
         "directives progress=overdue": ["/api/v1/directives?progress=overdue"],
         "directives assignee=uy ban": ["/api/v1/directives?assignee=uy+ban"],
         "directives q=triển khai": [f"/api/v1/directives?q={trien_khai}"],
