@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app import fastread
 from app.config import ROOT, Settings, get_settings
 from app.db import create_db_engine, get_engine
 from app.main import app
@@ -153,6 +155,28 @@ def no_response_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every GET read from the database: a repeated one would come from the response cache
     (app/cache.py), whatever the test changed in between."""
     monkeypatch.setattr(get_settings(), "response_cache_bytes", 0)
+
+
+@pytest.fixture
+def fast_statements(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """The statements of the fast read path (app.fastread.RawQuery.run) from now on, each with
+    its parameters as the driver takes them."""
+    seen: list[tuple[str, Any]] = []
+    run = fastread.RawQuery.run
+
+    def spied_run(self: fastread.RawQuery, cur: Any, dialect: Any, **values: Any) -> list[Any]:
+        compiled = self.compiled(dialect)
+        seen.append((compiled.sql, compiled.params(values)))
+        return run(self, cur, dialect, **values)
+
+    monkeypatch.setattr(fastread.RawQuery, "run", spied_run)
+    return seen
+
+
+def sqlite_plan(engine: Engine, sql: str, params: Any) -> list[str]:
+    """The steps of SQLite's plan for `sql` (EXPLAIN QUERY PLAN), e.g. 'SCAN directive'."""
+    with engine.connect() as conn:
+        return [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
 
 
 def problem_of(response: object) -> dict[str, object]:

@@ -9,11 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from app import fastread
 from app.models.search import HitType
 from app.pagination import encode_cursor
 from app.search import BM25_B, BM25_K1, BM25_TYPICAL_LENGTH, doc_t
-from tests.conftest import BACKEND, problem_of
+from tests.conftest import BACKEND, problem_of, sqlite_plan
 from tests.test_writes import NEW_MEETING
 
 DANG_KY = "ben-tre-2018-03-20-nq18-19-dang-ky-lam-viec-so-nganh"
@@ -286,34 +285,26 @@ class TestTextFilters:
 
     @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's plans and its INDEXED BY")
     def test_read_directives_q_reads_each_match_from_an_index_not_its_row(
-        self, client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch, no_response_cache: None
+        self,
+        client: TestClient,
+        engine: Engine,
+        fast_statements: list[tuple[str, Any]],
+        no_response_cache: None,
     ) -> None:
         """A ?q= filter keeps the record ids of the matches of one type: their type and record id
         come from search_document's index (migration a7d3e9f1c2b5), not from each match's row
         with its texts, for the page and for its total alike."""
-        seen: list[tuple[str, Any]] = []
-        run = fastread.RawQuery.run
-
-        def spied_run(self: fastread.RawQuery, cur: Any, dialect: Any, **values: Any) -> list[Any]:
-            compiled = self.compiled(dialect)
-            seen.append((compiled.sql, compiled.params(values)))
-            return run(self, cur, dialect, **values)
-
-        monkeypatch.setattr(fastread.RawQuery, "run", spied_run)
         r = client.get("/api/v1/directives", params={"q": "nghi quyet", "limit": 1})
         assert r.status_code == 200
         assert r.json()["total"] > 1  # counted: there is a next page
-        filtered = [(sql, params) for sql, params in seen if "search_fts MATCH" in sql]
+        filtered = [(sql, params) for sql, params in fast_statements if "search_fts MATCH" in sql]
         assert len(filtered) == 2  # the page, its total
-        with engine.connect() as conn:
-            for sql, params in filtered:
-                plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
-                reads = [
-                    step
-                    for step in plan
-                    if step.startswith(("SEARCH search_document", "SCAN search_document"))
-                ]
-                assert reads == [
-                    "SEARCH search_document USING COVERING INDEX "
-                    "ix_search_document_id_type_meeting_id_record_id (id=? AND type=?)"
-                ], plan
+        for sql, params in filtered:
+            plan = sqlite_plan(engine, sql, params)
+            reads = [
+                step for step in plan if step.startswith(("SEARCH search_document", "SCAN search_document"))
+            ]
+            assert reads == [
+                "SEARCH search_document USING COVERING INDEX "
+                "ix_search_document_id_type_meeting_id_record_id (id=? AND type=?)"
+            ], plan
