@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import CompoundSelect, Select, false, select, union_all
 
-from app.db import EngineDep
+from app.db import EngineDep, is_sqlite
 from app.deps import (
     DEFAULT_LIMIT,
     Cursor,
@@ -108,7 +108,7 @@ def read_directives(
         else:
             # The role is part of the filter's name (so of the cached SQL's key): three values.
             in_role = role
-            union = engine.dialect.name == "sqlite"
+            union = is_sqlite(engine)
             where.add(
                 f"assignee_{in_role.value}" if in_role is not None else "assignee",
                 lambda p: directive_t.c.id.in_(_assigned(p, in_role, union=union)),
