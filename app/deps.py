@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
@@ -134,13 +135,22 @@ def sort_param(resource: Resource) -> Any:
     )
 
 
-# The compiled SQL of list pages: (page, count) per back end, resource, filter names, sort and
-# cursor or not (the back end too: a filter's clause may be its own, as ?q='s is).
-_PAGE_SQL: dict[tuple[Any, ...], tuple[RawQuery, RawQuery]] = {}
-_PAGE_SQL_MAX = 4096  # combinations of filters and sorts a deployment uses: few; bounded all the same
+@dataclass(frozen=True)
+class ListQueries:
+    """The SQL of a list request, compiled once per shape of request (app.fastread.RawQuery)."""
+
+    page: RawQuery  # a page: the sort keys labelled _k0, _k1..., after the cursor's, LIMIT page_limit
+    count: RawQuery  # the total
+    whole: RawQuery  # every row, in order: the CSV and NDJSON downloads (app.streams)
 
 
-def _page_queries(
+# The compiled SQL of lists per back end, resource, filter names, sort and cursor or not (the back
+# end too: a filter's clause may be its own, as ?q='s is).
+_LIST_SQL: dict[tuple[Any, ...], ListQueries] = {}
+_LIST_SQL_MAX = 4096  # combinations of filters and sorts a deployment uses: few; bounded all the same
+
+
+def _list_queries(
     dialect_name: str,
     resource: Resource,
     where: Filters,
@@ -148,25 +158,33 @@ def _page_queries(
     keys: list[SortKey],
     descs: list[bool],
     after: bool,
-) -> tuple[RawQuery, RawQuery]:
+) -> ListQueries:
     cache_key = (dialect_name, id(resource), where.key(), sort_str, after)
-    hit = _PAGE_SQL.get(cache_key)
+    hit = _LIST_SQL.get(cache_key)
     if hit is not None:
         return hit
     clauses = where.clauses()
     exprs = [k.expr for k in keys]
+    order = [e.desc() if d else e.asc() for e, d in zip(exprs, descs, strict=True)]
+    whole = resource.fast_select.where(*clauses).order_by(*order)
     page = resource.fast_select.where(*clauses).add_columns(*(e.label(f"_k{i}") for i, e in enumerate(exprs)))
     if after:
         params = [bindparam(f"after_{i}", type_=e.type) for i, e in enumerate(exprs)]
         page = page.where(keyset_after(exprs, descs, params))
-    page = page.order_by(*[e.desc() if d else e.asc() for e, d in zip(exprs, descs, strict=True)])
-    page = page.limit(bindparam("page_limit", type_=Integer()))
+    page = page.order_by(*order).limit(bindparam("page_limit", type_=Integer()))
     count = resource.count().where(*clauses) if clauses else resource.count()
-    hit = (RawQuery(page), RawQuery(count))
-    if len(_PAGE_SQL) >= _PAGE_SQL_MAX:
-        _PAGE_SQL.clear()
-    _PAGE_SQL[cache_key] = hit
+    hit = ListQueries(RawQuery(page), RawQuery(count), RawQuery(whole))
+    if len(_LIST_SQL) >= _LIST_SQL_MAX:
+        _LIST_SQL.clear()
+    _LIST_SQL[cache_key] = hit
     return hit
+
+
+def _sort_keys(resource: Resource, sort: str | None) -> tuple[str, list[SortKey], list[bool]]:
+    """`sort` resolved (its tiebreak added; an unknown key a 422): as text, its keys, their directions."""
+    resolved = resource.sorting.resolve(sort)
+    sort_str = ",".join(("-" if d else "") + n for n, d in resolved)
+    return sort_str, [resource.sorting.keys[n] for n, _ in resolved], [d for _, d in resolved]
 
 
 def list_page(
@@ -190,12 +208,10 @@ def list_page(
     """
     _since_filter(where, resource, updated_since)
     _q_filter(where, dialect.name, resource, q)
-    resolved = resource.sorting.resolve(sort)
-    sort_str = ",".join(("-" if d else "") + n for n, d in resolved)
-    keys = [resource.sorting.keys[n] for n, _ in resolved]
-    descs = [d for _, d in resolved]
+    sort_str, keys, descs = _sort_keys(resource, sort)
     after = decode_cursor(cursor, sort_str, keys) if cursor else None
-    page, count = _page_queries(dialect.name, resource, where, sort_str, keys, descs, after is not None)
+    queries = _list_queries(dialect.name, resource, where, sort_str, keys, descs, after is not None)
+    page, count = queries.page, queries.count
     values = where.values()
     filters = dict(values)
     if after is not None:
@@ -273,16 +289,10 @@ def list_or_stream(
             )
     _since_filter(where, resource, updated_since)
     _q_filter(where, engine.dialect.name, resource, q)
-    stmt = resource.select().where(*where.bound_clauses())
+    sort_str, keys, descs = _sort_keys(resource, sort)  # a bad sort: a 422 now, not a broken stream later
+    queries = _list_queries(engine.dialect.name, resource, where, sort_str, keys, descs, False)
     return stream_collection(
-        engine,
-        stmt,
-        resource.sorting,
-        sort,
-        resource.public,
-        resource.publics,
-        chosen,
-        resource.path.strip("/"),
+        engine, queries.whole, where.values(), resource.shape, chosen, resource.path.strip("/")
     )
 
 

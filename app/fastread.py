@@ -135,6 +135,18 @@ class Shape:
     def records(self, rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
         return [self.record(r) for r in rows]
 
+    def values(self, row: Sequence[Any]) -> list[Any]:
+        """One row's values in `fields` order, each its JSON value as plain Python data (a list of
+        linked records parsed, not embedded unparsed as `record` makes it): for writers other
+        than orjson (CSV)."""
+        out = list(row[: len(self.fields)])
+        for i, _, fn in self.conversions:
+            value = out[i]
+            if value is not None:
+                converted = fn(value)
+                out[i] = orjson.loads(value) if isinstance(converted, orjson.Fragment) else converted
+        return out
+
     def from_mapping(self, item: dict[str, Any]) -> dict[str, Any]:
         """A JSON object with (at least) the model's keys, as the dict that dumps to its JSON."""
         return self.record([item[name] for name in self.fields])

@@ -24,7 +24,7 @@ from app.models.examples import (
     REVIEW,
     SHORTCOMING,
 )
-from app.streams import csv_lines
+from app.streams import csv_text
 
 
 def _phrase(status: int) -> str:
@@ -216,7 +216,8 @@ def list_responses(resource: Any, *codes: int) -> dict[int | str, dict[str, Any]
     example = resource.public.model_config["json_schema_extra"]["examples"][0]
     record = resource.public.model_validate(example)
     fields = list(resource.public.model_fields)
-    csv_text = "".join(csv_lines(fields, iter([record.model_dump(mode="json")])))
+    dumped = record.model_dump(mode="json")
+    csv_example = "".join(csv_text(fields, [[[dumped[f] for f in fields]]]))
     disposition = {
         "Content-Disposition": {
             "description": "With format=csv or ndjson: `attachment` and a file name.",
@@ -230,7 +231,7 @@ def list_responses(resource: Any, *codes: int) -> dict[int | str, dict[str, Any]
             "Accept header, the whole filtered collection as CSV or NDJSON, streamed.",
             "headers": disposition,
             "content": {
-                "text/csv": {"schema": {"type": "string"}, "example": csv_text},
+                "text/csv": {"schema": {"type": "string"}, "example": csv_example},
                 "application/x-ndjson": {
                     "schema": {"type": "string"},
                     "example": record.model_dump_json() + "\n",

@@ -133,7 +133,7 @@ def test_list_page_sql_is_each_back_ends_own() -> None:
     # statement of a ?q= filter (FTS5's MATCH) to PostgreSQL, a 500 there.
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from app.deps import _page_queries, _q_filter
+    from app.deps import _list_queries, _q_filter
     from app.fastread import Filters
     from app.resources import DIRECTIVES
 
@@ -142,7 +142,8 @@ def test_list_page_sql_is_each_back_ends_own() -> None:
     for dialect in (sqlite.dialect(), postgresql.dialect()):
         where = Filters()
         _q_filter(where, dialect.name, DIRECTIVES, "đăng ký")
-        page, count = _page_queries(dialect.name, DIRECTIVES, where, "id", by_id, [False], False)
+        queries = _list_queries(dialect.name, DIRECTIVES, where, "id", by_id, [False], False)
+        page, count = queries.page, queries.count
         sql[dialect.name] = (page.compiled(dialect).sql, count.compiled(dialect).sql)
     assert all("MATCH" in s for s in sql["sqlite"])
     assert all("@@" in s and "MATCH" not in s for s in sql["postgresql"])

@@ -22,10 +22,13 @@ from sqlalchemy import Engine, text, update
 
 import app.streams
 from app.db import create_db_engine, get_engine
+from app.deps import _list_queries, _sort_keys
 from app.export import export_chunks
+from app.fastread import Filters, RawQuery
 from app.generate import write_seed
 from app.main import app as api
 from app.models import Directive, Meeting
+from app.resources import DIRECTIVES
 from app.seed_schema import SeedError, SeedFile, parse_seed, read_seed, validate_references
 from app.seeding import COLLECTIONS, create_schema, load_seed
 from tests.conftest import SEED_FILE, SQLITE_ONLY, drop_settings_schema, make_settings, problem_of
@@ -190,6 +193,12 @@ class TestExport:
 # --- CSV and NDJSON -------------------------------------------------------------------------------
 
 
+def whole_directives(engine: Engine) -> RawQuery:
+    """The SQL of a directives download, sorted by id (what list_or_stream streams)."""
+    sort_str, keys, descs = _sort_keys(DIRECTIVES, "id")
+    return _list_queries(engine.dialect.name, DIRECTIVES, Filters(), sort_str, keys, descs, False).whole
+
+
 def csv_rows(response: Any) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.text, newline="")))
 
@@ -254,6 +263,36 @@ class TestCollectionStreams:
         expected = all_items(client, "/api/v1/directives", **params)
         assert streamed == expected
         assert len(expected) > 7 or "q" in params or "meeting_id" in params
+
+    def test_read_directives_download_is_one_snapshot(self, engine: Engine) -> None:
+        # A download's rows come from one statement: a change committed while it is under way
+        # (between two batches) is not in it, even in the rows still to come.
+        load_seed(engine, generated(12))
+        query = whole_directives(engine)
+        before = [tuple(row) for rows in app.streams.batches_of(engine, query, {}, 1000) for row in rows]
+        stream = app.streams.batches_of(engine, query, {}, 7)
+        streamed = [tuple(row) for row in next(stream)]
+        id_at, text_at = DIRECTIVES.shape.fields.index("id"), DIRECTIVES.shape.fields.index("text")
+        last = before[-1][id_at]
+        with engine.begin() as conn:
+            conn.execute(update(Directive).where(Directive.id == last).values(text="đã sửa"))  # type: ignore[arg-type]
+        streamed += [tuple(row) for rows in stream for row in rows]
+        assert streamed == before
+        after = [row for rows in app.streams.batches_of(engine, query, {}, 1000) for row in rows]
+        assert (after[-1][id_at], after[-1][text_at]) == (last, "đã sửa")  # the change did commit
+        assert before[-1][text_at] != "đã sửa"
+
+    def test_read_directives_download_stopped_early_gives_its_connection_back(self, engine: Engine) -> None:
+        load_seed(engine, generated(12))
+        checked_out = engine.pool.checkedout()  # type: ignore[attr-defined]
+        stream = app.streams.batches_of(engine, whole_directives(engine), {}, 7)
+        assert len(next(stream)) == 7
+        assert engine.pool.checkedout() == checked_out + 1  # type: ignore[attr-defined]
+        stream.close()  # the client went away
+        assert engine.pool.checkedout() == checked_out  # type: ignore[attr-defined]
+        with engine.begin() as conn:  # nothing left holding the directives
+            conn.execute(update(Directive).values(text="đã sửa"))
+            conn.execute(text("DELETE FROM directive_review"))
 
     def test_read_people_accept_header_chooses_format(self, client: TestClient) -> None:
         r = client.get("/api/v1/people", headers={"Accept": "text/csv"})
