@@ -237,7 +237,9 @@ def fts_commands(engine: Engine) -> list[str]:
 def fts_merges(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
-        rows = conn.exec_driver_sql("SELECT k, v FROM search_fts_config WHERE k LIKE '%merge'")
+        rows = conn.exec_driver_sql(
+            "SELECT k, v FROM search_fts_config WHERE k LIKE '%merge' OR k = 'hashsize'"
+        )
         return {k: v for k, v in rows}
 
 
@@ -245,9 +247,9 @@ def fts_merges(engine: Engine) -> dict[str, int]:
 def test_bulk_load_into_an_empty_sqlite_database_merges_the_index_once_at_its_end(
     engines: tuple[Engine, Engine], tmp_path: Path
 ) -> None:
-    """FTS5 merges no segments while the load writes them, and all of them into one at its end;
-    its default merges are set again for the writes that follow. A load into a database that
-    has records leaves them as they are."""
+    """FTS5 merges no segments while the load writes them (and writes larger ones), and all of
+    them into one at its end; its defaults are set again for the writes that follow. A load
+    into a database that has records leaves them as they are."""
     engine = engines[0]
     commands = fts_commands(engine)
     with open_seed(generated(tmp_path, "g.json", 30, 4)) as stream:
@@ -255,11 +257,13 @@ def test_bulk_load_into_an_empty_sqlite_database_merges_the_index_once_at_its_en
     assert commands == [
         "'automerge', 0",
         "'crisismerge', 512",
+        "'hashsize', 16777216",
         "'optimize'",
         "'automerge', 4",
         "'crisismerge', 16",
+        "'hashsize', 1048576",
     ]
-    assert fts_merges(engine) == {"automerge": 4, "crisismerge": 16}
+    assert fts_merges(engine) == {"automerge": 4, "crisismerge": 16, "hashsize": 1048576}
     commands.clear()
     with open_seed(generated(tmp_path, "more.json", 5, 6)) as stream:
         load_seed(engine, stream)
@@ -278,7 +282,7 @@ def test_bulk_load_into_an_empty_sqlite_database_that_fails_leaves_the_index_s_m
     commands = fts_commands(engine)
     with open_seed(path) as stream, pytest.raises(SeedError, match="nobody-at-all"):
         load_seed(engine, stream, chunk=5)
-    assert commands == ["'automerge', 0", "'crisismerge', 512"]
+    assert commands == ["'automerge', 0", "'crisismerge', 512", "'hashsize', 16777216"]
     assert fts_merges(engine) == {}  # FTS5's defaults: nothing set
 
 
