@@ -6,6 +6,7 @@ from an asyncio loop one request at a time, so the figures are per-request CPU
 cost on one core and can be compared before/after a change on the same data:
 
     DATABASE_URL=sqlite:////tmp/m.db .venv/bin/python -m bench.inproc --n 500
+    .venv/bin/python -m bench.inproc --n 3 --downloads --only download   # CSV and NDJSON downloads
     .venv/bin/python -m bench.inproc --bodies out.json   # also keep a hash of each body
 
 Not a test and not the benchmark (bench/run.py is): a development tool.
@@ -60,8 +61,17 @@ async def call(app: Any, url: str) -> tuple[int, bytes, dict[str, str]]:
     headers: dict[str, str] = {}
     chunks: list[bytes] = []
 
+    requested = False
+
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        # Then, as a server does, nothing until the client goes: a streamed answer listens for
+        # that while it sends, and an answer at once would keep it from ever sending.
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         nonlocal status
@@ -127,6 +137,17 @@ async def main_async(args: argparse.Namespace) -> int:
         "shortcomings addressed=false": ["/api/v1/shortcomings?addressed=false"],
         "people name=nguyen": ["/api/v1/people?name=nguyen"],
     }
+    if args.downloads:  # whole collections, each request a whole body: use a small --n
+        routes.update(
+            {
+                "download directives ndjson": ["/api/v1/directives?format=ndjson"],
+                "download directives csv": ["/api/v1/directives?format=csv"],
+                "download directives csv assignee=uy ban": ["/api/v1/directives?format=csv&assignee=uy+ban"],
+                "download directives ndjson date range": [
+                    "/api/v1/directives?format=ndjson&date_from=2020-01-01&date_to=2020-03-01"
+                ],
+            }
+        )
     if args.only:
         routes = {k: v for k, v in routes.items() if any(o in k for o in args.only)}
     bodies: dict[str, str] = {}
@@ -166,6 +187,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=300, help="requests per route")
     parser.add_argument("--bodies", help="write a hash of each warm-up body to this JSON file")
     parser.add_argument("--only", nargs="*", help="only routes whose name contains one of these")
+    parser.add_argument(
+        "--downloads", action="store_true", help="also whole CSV and NDJSON downloads (seconds each at scale)"
+    )
     return asyncio.run(main_async(parser.parse_args()))
 
 
