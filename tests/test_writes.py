@@ -154,6 +154,14 @@ class TestCreate:
         assert r.status_code == 413
         problem_of(r)
 
+    @pytest.mark.parametrize("length", ["", "-1", "12abc"])
+    def test_delete_finding_content_length_not_a_number_is_400(self, client: TestClient, length: str) -> None:
+        # Refused before the body is read, and before the key is looked at (none is given).
+        r = client.delete("/api/v1/findings/1", headers={"Content-Length": length})
+        assert r.status_code == 400
+        assert problem_of(r)["detail"] == "Invalid Content-Length header."
+        assert client.get("/api/v1/findings/1").status_code == 200
+
 
 class TestIdempotency:
     def test_replay_and_mismatch(self, client: TestClient, auth: dict[str, str]) -> None:
