@@ -170,7 +170,9 @@ def batches_of(engine: Engine, query: RawQuery, values: dict[str, Any], size: in
             # row: ten days' directives of 1,000,000 took 1.1-1.6 s so (the primary key walked,
             # each directive's meeting looked up), 0.2-0.4 s planned for all of them (the ten
             # days' meetings by date, their directives, then sorted). For this transaction only.
-            conn.cursor().execute("SET LOCAL cursor_tuple_fraction = 1.0")
+            setting = conn.cursor()
+            setting.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+            setting.close()
             cur = conn.driver_connection.cursor(name="collection_stream")  # type: ignore[union-attr]
         try:
             cur.execute(compiled.sql, params)
