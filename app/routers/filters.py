@@ -46,13 +46,14 @@ def meeting_filters(
     # The bounds given, in one look-up of the meetings between them: as two, each IN held the
     # meetings on one side of its date (half of them, or more), and SQLite probed both for every
     # record (with 1,000,000 directives, the total of two months' directives: 155 -> 6 ms).
-    bounds = (("date_from", date_from), ("date_to", date_to))
-    given = {name: value for name, value in bounds if value is not None}
+    given = {
+        name: value for name, value in (("date_from", date_from), ("date_to", date_to)) if value is not None
+    }
     if given:
         names = tuple(given)
 
-        def dated(*bounds: Any) -> ColumnElement[bool]:
-            on_date = [_DATE_BOUND[name](meeting_t.c.date, b) for name, b in zip(names, bounds, strict=True)]
+        def dated(*values: Any) -> ColumnElement[bool]:
+            on_date = [_DATE_BOUND[name](meeting_t.c.date, v) for name, v in zip(names, values, strict=True)]
             return table.c.meeting_id.in_(select(meeting_t.c.id).where(*on_date))
 
         where.add_params("+".join(names), dated, **given)
